@@ -1,0 +1,71 @@
+"""Wiring: from a workspace folder (or settings) to a ready-to-use application."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from acgate.service.companies import CompanyDirectory
+from acgate.service.ingest import Intake
+from acgate.service.review import Review
+from acgate.sources.masterdata import master_data_from_json
+from acgate.sources.rules_file import load_rules_dir
+from acgate.storage.database import open_database, sqlite_url
+from acgate.storage.store import Store
+
+DATABASE_FILE = "acgate.db"
+RULES_DIR = "rules"
+
+
+class NotAWorkspace(RuntimeError):
+    pass
+
+
+def clock() -> dt.datetime:
+    """acgate's clock: now, or the instant in ACGATE_NOW so audits and tests run as of a moment."""
+    fixed = os.environ.get("ACGATE_NOW")
+    if fixed:
+        stamp = dt.datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+        if stamp.tzinfo is None:
+            raise ValueError(f"ACGATE_NOW={fixed!r} needs an offset, e.g. +08:00")
+        return stamp
+    return dt.datetime.now(dt.UTC)
+
+
+def workspace_dir(given: Path | None = None) -> Path:
+    """--workspace, else ACGATE_HOME, else the current folder (as git finds its repository)."""
+    if given is not None:
+        return given
+    home = os.environ.get("ACGATE_HOME")
+    return Path(home) if home else Path.cwd()
+
+
+@dataclass
+class App:
+    root: Path
+    store: Store
+    directory: CompanyDirectory
+    intake: Intake
+    review: Review
+    clock: Callable[[], dt.datetime]
+
+
+def open_app(root: Path, *, now: Callable[[], dt.datetime] = clock,
+             must_exist: bool = True) -> App:
+    """Open the workspace at `root`: its rules files and its holding-area database."""
+    rules_dir = root / RULES_DIR
+    if must_exist and not rules_dir.is_dir():
+        raise NotAWorkspace(
+            f"{root} is not an acgate workspace (no {RULES_DIR}/ folder); run `acgate init` "
+            "there, or name one with --workspace or ACGATE_HOME"
+        )
+    url = os.environ.get("ACGATE_DATABASE_URL") or sqlite_url(root / DATABASE_FILE)
+    store = Store(open_database(url))
+    store.migrate()
+    directory = CompanyDirectory(load_rules_dir(rules_dir) if rules_dir.is_dir() else {},
+                                 master_data_from_json)
+    return App(root, store, directory, Intake(store, directory, now),
+               Review(store, directory, now), now)

@@ -1,0 +1,97 @@
+"""Prices against AutoCount's price levels, and the source's totals against its own lines."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from acgate.checks.context import Run
+from acgate.checks.mapping import lookup, resolve_uom
+from acgate.domain.codes import Code
+from acgate.domain.documents import PURCHASE_TYPES, Line, TradeDocument
+from acgate.domain.rules import Table
+from acgate.domain.values import canonical_decimal, round_cents
+
+TOLERATED_ROUNDING = Decimal("0.01")
+
+
+def check_prices(run: Run) -> None:
+    doc = run.doc
+    if not isinstance(doc, TradeDocument) or not run.rules.for_type(doc.type).price_check:
+        return
+    tolerance = run.rules.price_tolerance
+    rate = doc.currency_rate if doc.currency and doc.currency != run.rules.home_currency else None
+    for index, line in enumerate(doc.lines):
+        if line.unit_price is None:
+            continue
+        reference = _reference_price(run, doc, line)
+        if not reference:
+            continue
+        price = line.unit_price * rate if rate else line.unit_price
+        deviation = abs(price - reference) / reference
+        if deviation > tolerance:
+            run.sink.add(
+                Code.PRICE_OUT_OF_TOLERANCE,
+                f"unit price {canonical_decimal(price)} for {line.item} per {line.uom} is "
+                f"{deviation * 100:.1f}% from AutoCount's {canonical_decimal(reference)} "
+                f"(tolerance {tolerance * 100:.1f}%)",
+                field=f"lines[{index}].unit_price", source_value=canonical_decimal(line.unit_price),
+                expected=f"{canonical_decimal(reference)} +/- {tolerance * 100:.1f}%",
+            )
+
+
+def _reference_price(run: Run, doc: TradeDocument, line: Line) -> Decimal | None:
+    code, _ = lookup(run, Table.ITEM, line.item)
+    if code is None:
+        return None
+    item = run.company.master.items[code]
+    uom_code, _ = resolve_uom(run, item, line.uom)
+    uom = item.uom(uom_code) if uom_code else None
+    if uom is None:
+        return None
+    return uom.purchase_price if doc.type in PURCHASE_TYPES else uom.price
+
+
+def line_net(line: Line) -> Decimal:
+    gross = line.qty * (line.unit_price or Decimal(0))
+    discount = line.discount.amount(gross) if line.discount else Decimal(0)
+    return round_cents(gross - discount)
+
+
+def computed_totals(run: Run, doc: TradeDocument) -> tuple[dict[str, Decimal], bool]:
+    """Subtotal, tax and total from the lines, and whether every tax rate was known."""
+    subtotal = tax = Decimal(0)
+    rates_known = True
+    for line in doc.lines:
+        net = line_net(line)
+        subtotal += net
+        if line.tax_code is None:
+            continue
+        code, _ = lookup(run, Table.TAX, line.tax_code)
+        rate = run.company.master.tax_codes.get(code) if code else None
+        if rate is None:
+            rates_known = False
+            continue
+        tax += round_cents(net * rate)
+    return {"subtotal": subtotal, "tax": tax, "total": subtotal + tax}, rates_known
+
+
+def check_totals(run: Run) -> None:
+    doc = run.doc
+    if not isinstance(doc, TradeDocument):
+        return
+    totals, rates_known = computed_totals(run, doc)
+    run.result.totals = totals
+    if doc.totals is None:
+        return
+    for name in ("subtotal", "tax", "total"):
+        stated = getattr(doc.totals, name)
+        if stated is None or (name != "subtotal" and not rates_known):
+            continue  # an unmapped tax code is already held; its rate is unknown
+        if abs(stated - totals[name]) > TOLERATED_ROUNDING:
+            run.sink.add(
+                Code.TOTALS_MISMATCH,
+                f"the source's {name} {canonical_decimal(stated)} differs from "
+                f"{totals[name]} computed from the lines",
+                field=f"totals.{name}", source_value=canonical_decimal(stated),
+                expected=str(totals[name]),
+            )

@@ -1,0 +1,159 @@
+"""What a readiness check reads (the document, its history, the company's rules and master data,
+and a narrow view of other documents) and what the assessment returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from acgate.domain.codes import Code, Outcome
+from acgate.domain.documents import Document, Identity
+from acgate.domain.findings import Finding, FindingSink
+from acgate.domain.ledger import Contribution, Relation
+from acgate.domain.masterdata import MasterData
+from acgate.domain.rules import CompanyRules
+from acgate.matching.parties import PartyMatcher
+
+
+class Facts(Protocol):
+    """Other documents, as the holding area knows them. Implemented by storage and by tests."""
+
+    def resolve(self, company: str, source: str | None, ref_type: str, ref_id: str,
+                own_source: str) -> Identity | None:
+        """The identity a `based_on` reference names: the same source first, then the others."""
+        ...
+
+    def outcome(self, identity: Identity) -> Outcome | None:
+        """The current outcome of a document, or None when it has not arrived."""
+        ...
+
+    def document(self, identity: Identity) -> Document | None:
+        """The current (newest valid) version of a document."""
+        ...
+
+    def arrival(self, identity: Identity) -> int | None:
+        """The document's place in arrival order, once it has one."""
+        ...
+
+    def fulfilled(self, target: Identity, relation: Relation, before: int) -> dict[int, Decimal]:
+        """Base quantities per target line from counted documents that arrived before `before`."""
+        ...
+
+    def earlier_with_key(self, company: str, doc_type: str, key: str, before: int,
+                         exclude: Identity) -> list[Identity]:
+        """Other identities of the type, not rejected, that arrived earlier with this key."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What acgate remembers of this document's earlier versions and people's decisions."""
+
+    first_received_at: dt.datetime
+    arrival: int
+    synced: Document | None = None
+    synced_doc_no: str | None = None
+    approved: Document | None = None
+    released: dict[Code, str] = field(default_factory=dict)
+    manual_release_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    """Everything company-wide a check needs; built once per company and reused per batch."""
+
+    rules: CompanyRules
+    master: MasterData
+    debtor_matcher: PartyMatcher
+    creditor_matcher: PartyMatcher
+    uom_aliases: dict[str, str]
+    outcome_of: dict[Code, Outcome]
+    owner_of: dict[Code, str]
+
+    @classmethod
+    def build(cls, rules: CompanyRules, master: MasterData) -> Company:
+        threshold = rules.duplicates.party_name_threshold
+        return cls(
+            rules=rules,
+            master=master,
+            debtor_matcher=PartyMatcher(master.debtors.values(), threshold),
+            creditor_matcher=PartyMatcher(master.creditors.values(), threshold),
+            uom_aliases={k.strip().casefold(): v for k, v in rules.mappings.uom.items()},
+            outcome_of={code: rules.outcome_of(code) for code in Code},
+            owner_of={code: rules.owner_of(code) for code in Code},
+        )
+
+    def matcher(self, kind: str) -> PartyMatcher:
+        return self.debtor_matcher if kind == "customer" else self.creditor_matcher
+
+
+@dataclass(frozen=True, slots=True)
+class MappedField:
+    field: str
+    source_value: str
+    autocount_value: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class UomConversion:
+    field: str
+    item: str
+    source_uom: str
+    alias: str | None
+    autocount_uom: str
+    autocount_rate: Decimal
+    source_rate: Decimal | None
+    qty: Decimal
+    base_qty: Decimal
+    base_uom: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateCheck:
+    kind: str
+    key: str
+    found: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Assessment:
+    """The readiness verdict on one version, with everything its trace must show."""
+
+    outcome: Outcome
+    findings: list[Finding]
+    mapped: list[MappedField] = field(default_factory=list)
+    conversions: list[UomConversion] = field(default_factory=list)
+    duplicate_checks: list[DuplicateCheck] = field(default_factory=list)
+    contributions: list[Contribution] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    counts_in_ledger: bool = True
+    scheduled_for: dt.datetime | None = None
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Run:
+    """One check of one version: the inputs, and the assessment being filled in."""
+
+    doc: Document
+    history: History
+    company: Company
+    facts: Facts
+    now: dt.datetime
+    sink: FindingSink
+    result: Assessment
+
+    @property
+    def rules(self) -> CompanyRules:
+        return self.company.rules
+
+    @property
+    def company_id(self) -> str:
+        return self.rules.company
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(self.rules.zone).date()

@@ -1,0 +1,71 @@
+"""The readiness engine: every check on one version, and the one outcome that follows."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from acgate.checks.amounts import check_prices, check_totals
+from acgate.checks.approval import check_after_sync, check_approval
+from acgate.checks.context import Assessment, Company, Facts, History, Run
+from acgate.checks.dates import check_dates
+from acgate.checks.duplicates import check_duplicate_document, check_duplicate_party
+from acgate.checks.fulfilment import check_fulfilment
+from acgate.checks.mapping import check_mapping
+from acgate.checks.status import check_status
+from acgate.checks.timing import check_timing
+from acgate.domain.codes import Code, Outcome
+from acgate.domain.documents import Document
+from acgate.domain.findings import Finding, FindingSink, decide
+
+# A record held by its own status says nothing about what was delivered or billed.
+_LEDGER_MEANINGS = frozenset({"ready", "waiting"})
+
+
+def assess(doc: Document, history: History, company: Company, facts: Facts,
+           now: dt.datetime) -> Assessment:
+    """Run every check (a waiting finding never hides a held one) and decide the outcome."""
+    sink = FindingSink(company.outcome_of, company.owner_of)
+    run = Run(doc, history, company, facts, now, sink, Assessment(Outcome.READY, []))
+    meaning = check_status(run)
+    check_mapping(run)
+    check_prices(run)
+    check_totals(run)
+    check_dates(run)
+    check_approval(run)
+    changed_after_sync = check_after_sync(run, meaning)
+    check_timing(run)
+    check_duplicate_party(run)
+    check_duplicate_document(run)
+    check_fulfilment(run)
+
+    # A released waiting finding no longer keeps the record waiting, so it cannot expire.
+    waited = now - history.first_received_at
+    if (decide(_released(sink.items, history)) is Outcome.WAITING
+            and waited > company.rules.max_wait_of(doc.type)):
+        sink.add(Code.WAIT_EXPIRED,
+                 f"waiting since {history.first_received_at.isoformat()}, longer than the "
+                 f"{company.rules.max_wait_of(doc.type)} its rule allows",
+                 expected=f"at most {company.rules.max_wait_of(doc.type)}")
+    findings = _released(sink.items, history)
+    outcome = decide(findings)
+    if meaning == "cancelled" and history.synced is None:
+        outcome = Outcome.REJECTED
+    elif outcome is Outcome.READY:
+        if not company.rules.for_type(doc.type).sync:
+            outcome = Outcome.TRACKED
+        elif history.synced is not None and not changed_after_sync:
+            outcome = Outcome.SYNCED
+    run.result.findings = findings
+    run.result.outcome = outcome
+    run.result.counts_in_ledger = outcome is not Outcome.REJECTED and meaning in _LEDGER_MEANINGS
+    return run.result
+
+
+def _released(findings: list[Finding], history: History) -> list[Finding]:
+    """Findings a person released count as ready notes that name who released them."""
+    return [
+        dataclasses.replace(f, outcome=Outcome.READY, released_by=history.released[f.code])
+        if f.code in history.released and f.outcome is not Outcome.READY else f
+        for f in findings
+    ]

@@ -1,0 +1,315 @@
+"""The `acgate` command: the holding area from a terminal."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from acgate.bootstrap import App, NotAWorkspace, open_app, workspace_dir
+from acgate.domain.codes import Outcome
+from acgate.domain.documents import DocType
+from acgate.domain.rules import Table as MappingTable
+from acgate.domain.rules import _duration
+from acgate.service.companies import UnknownCompany
+from acgate.service.masters import load_master
+from acgate.service.review import ReviewError
+from acgate.service.trace import build_trace
+from acgate.sources.masterdata import MasterDataError
+from acgate.sources.readers import read_documents
+from acgate.sources.records import UnsupportedFile
+from acgate.sources.rules_file import RulesFileError, explain_rules, load_rules, rules_as_dict
+from acgate.storage.queue import QueueFilter, count_queue, list_queue
+
+from acgate.cli import render
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="acgate: the readiness gate between source systems and AutoCount.")
+rules_app = typer.Typer(no_args_is_help=True, help="Check and explain company rules files.")
+master_app = typer.Typer(no_args_is_help=True, help="AutoCount master data held locally.")
+app.add_typer(rules_app, name="rules")
+app.add_typer(master_app, name="master")
+
+console = Console()
+errors = Console(stderr=True)
+
+Workspace = Annotated[Path | None, typer.Option(
+    "--workspace", "-w", help="Workspace folder (default: ACGATE_HOME, else the current folder).")]
+Actor = Annotated[str | None, typer.Option(
+    "--as", help="Who is acting, for the audit trail (default: ACGATE_USER or your login).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def actor_name(given: str | None) -> str:
+    return given or os.environ.get("ACGATE_USER") or getpass.getuser()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def opened(workspace: Path | None) -> App:
+    try:
+        return open_app(workspace_dir(workspace))
+    except (NotAWorkspace, RulesFileError) as error:
+        raise fail(str(error)) from None
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+@app.command()
+def init(workspace: Workspace = None) -> None:
+    """Make a workspace: a rules/ folder with a commented sample rules file, and the database."""
+    from acgate.sources.rules_file import sample_rules_text
+
+    root = workspace_dir(workspace)
+    rules_dir = root / "rules"
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    sample = rules_dir / "demo.yaml"
+    if not any(rules_dir.glob("*.y*ml")):
+        sample.write_text(sample_rules_text())
+        console.print(f"wrote {sample} (edit it for your company)")
+    opened(root)
+    console.print(f"workspace ready at {root}")
+
+
+@app.command()
+def ingest(files: Annotated[list[Path], typer.Argument(help="JSON, JSONL, CSV or XLSX files.")],
+           workspace: Workspace = None, as_json: AsJson = False) -> None:
+    """Take source documents into the holding area and check each one."""
+    application = opened(workspace)
+    reports = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
+                  TimeElapsedColumn(), console=errors, disable=as_json) as progress:
+        for path in files:
+            task = progress.add_task(f"{path.name}", total=None)
+
+            def advance(count: int, task: TaskID = task) -> None:
+                progress.advance(task, count)
+
+            try:
+                reports[str(path)] = application.intake.ingest(read_documents(path),
+                                                               progress=advance)
+            except (UnsupportedFile, FileNotFoundError) as error:
+                raise fail(str(error)) from None
+    if as_json:
+        emit_json({name: report.as_dict() for name, report in reports.items()})
+        return
+    for name, report in reports.items():
+        render.ingest_report(console, report, name)
+    if any(r.problem_count for r in reports.values()):
+        raise typer.Exit(2)
+
+
+@app.command()
+def check(files: list[Path], workspace: Workspace = None, as_json: AsJson = False) -> None:
+    """Dry run: what intake would do with these files. Stores nothing."""
+    application = opened(workspace)
+    results = {}
+    for path in files:
+        try:
+            results[str(path)] = application.intake.dry_run(read_documents(path))
+        except (UnsupportedFile, FileNotFoundError) as error:
+            raise fail(str(error)) from None
+    if as_json:
+        emit_json({name: {**report.as_dict(), "documents": [
+            {"identity": str(v.work.identity), "outcome": v.outcome.value, "owner": v.owner,
+             "findings": [f.as_dict() for f in v.findings]} for v in report.checked]}
+            for name, report in results.items()})
+        return
+    for name, report in results.items():
+        render.ingest_report(console, report, f"{name} (dry run, nothing stored)")
+        for verdict in report.checked:
+            codes = ", ".join(f.code.value for f in verdict.findings) or "-"
+            console.print(f"  {verdict.work.identity}: {verdict.outcome.value} ({codes})",
+                          highlight=False)
+
+
+@app.command()
+def queue(
+    workspace: Workspace = None,
+    outcome: Annotated[list[Outcome] | None, typer.Option(help="Outcomes to list.")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Every outcome.")] = False,
+    code: Annotated[str | None, typer.Option(help="Only records with this finding code.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="Only records assigned to this person.")] = None,
+    doc_type: Annotated[DocType | None, typer.Option("--type", help="Only this document type.")] = None,
+    party: Annotated[str | None, typer.Option(help="Only this source party code.")] = None,
+    older_than: Annotated[str | None, typer.Option(help="Only records older than e.g. 24h, 3d.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 200,
+    as_json: AsJson = False,
+) -> None:
+    """The holding area: held and waiting records, oldest first."""
+    application = opened(workspace)
+    outcomes = tuple(Outcome) if show_all else tuple(outcome or (Outcome.HELD, Outcome.WAITING))
+    try:
+        age = _duration(older_than) if older_than else None
+    except ValueError as error:
+        raise fail(f"--older-than: {error}") from None
+    wanted = QueueFilter(outcomes=outcomes, code=code, owner=owner, assignee=assignee,
+                         doc_type=doc_type, party=party, older_than=age, limit=limit or None)
+    now = application.clock()
+    with application.store.transaction() as repo:
+        rows = list_queue(repo, wanted, now)
+        total = count_queue(repo, wanted, now)
+    if as_json:
+        emit_json([row.as_dict(now) for row in rows])
+        return
+    console.print(render.queue_table(rows, now, total))
+
+
+@app.command()
+def trace(ref: Annotated[str, typer.Argument(help="source/type/id, a source id, or an AutoCount document number.")],
+          workspace: Workspace = None, as_json: AsJson = False) -> None:
+    """Everything that happened to one record, from intake to AutoCount."""
+    application = opened(workspace)
+    try:
+        with application.store.transaction() as repo:
+            found = build_trace(repo, ref)
+    except ReviewError as error:
+        raise fail(str(error)) from None
+    if as_json:
+        emit_json(found.as_dict())
+    else:
+        render.trace_view(console, found)
+
+
+Reason = Annotated[str, typer.Option("--reason", "-r", help="Why, for the audit trail.")]
+
+
+@app.command()
+def release(ref: str, reason: Reason, workspace: Workspace = None, actor: Actor = None) -> None:
+    """Let a held or waiting record through, with your reason."""
+    application = opened(workspace)
+    try:
+        verdict = application.review.release(ref, actor_name(actor), reason)
+    except ReviewError as error:
+        raise fail(str(error)) from None
+    console.print(f"{verdict.work.identity}: {verdict.outcome.value}")
+
+
+@app.command()
+def reject(ref: str, reason: Reason, workspace: Workspace = None, actor: Actor = None) -> None:
+    """This version will never sync (a newer version from the source re-opens it)."""
+    application = opened(workspace)
+    try:
+        stored = application.review.reject(ref, actor_name(actor), reason)
+    except ReviewError as error:
+        raise fail(str(error)) from None
+    console.print(f"{stored.identity}: rejected")
+
+
+@app.command()
+def assign(ref: str, to: Annotated[str, typer.Option("--to", help="The person who owns it now.")],
+           workspace: Workspace = None, actor: Actor = None) -> None:
+    """Give a record to a named person."""
+    application = opened(workspace)
+    try:
+        application.review.assign(ref, actor_name(actor), to)
+    except ReviewError as error:
+        raise fail(str(error)) from None
+    console.print(f"{ref}: assigned to {to}")
+
+
+@app.command()
+def comment(ref: str, text: str, workspace: Workspace = None, actor: Actor = None) -> None:
+    """Add a note to a record's trace."""
+    application = opened(workspace)
+    try:
+        application.review.comment(ref, actor_name(actor), text)
+    except ReviewError as error:
+        raise fail(str(error)) from None
+    console.print(f"{ref}: comment recorded")
+
+
+@app.command(name="map")
+def map_code(
+    table: Annotated[MappingTable, typer.Argument(help="Mapping table.")],
+    source_code: Annotated[str, typer.Argument(help="The source's code or word.")],
+    target_code: Annotated[str, typer.Argument(help="The AutoCount code.")],
+    company: Annotated[str | None, typer.Option(help="Company (default: the only one).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", "-r")] = None,
+    workspace: Workspace = None, actor: Actor = None,
+) -> None:
+    """Add a mapping; every record held only on it moves on at once."""
+    application = opened(workspace)
+    try:
+        result = application.review.add_mapping(company or "", table, source_code, target_code,
+                                                 actor_name(actor), reason)
+    except (ReviewError, UnknownCompany) as error:
+        raise fail(str(error)) from None
+    console.print(f"mapping {table.value} {source_code} -> {target_code} added; "
+                  f"{result.rechecked} records re-checked, {len(result.moved_on)} moved on")
+    for identity in result.moved_on:
+        console.print(f"  {identity}", highlight=False)
+
+
+@app.command()
+def recheck(workspace: Workspace = None, actor: Actor = None,
+            outcome: Annotated[list[Outcome] | None, typer.Option()] = None) -> None:
+    """Re-check open records as of now (waits expire, batch windows open)."""
+    application = opened(workspace)
+    verdicts = application.review.recheck(tuple(outcome or (Outcome.HELD, Outcome.WAITING)),
+                                          actor=actor_name(actor), reason="re-check")
+    moved = Counter(v.outcome.value for v in verdicts)
+    console.print(f"{len(verdicts)} re-checked: " + ", ".join(f"{k} {v}" for k, v in moved.items()))
+
+
+@master_app.command("load")
+def master_load(path: Path, company: Annotated[str | None, typer.Option()] = None,
+                table: Annotated[str | None, typer.Option(help="For a CSV: which table.")] = None,
+                workspace: Workspace = None, actor: Actor = None) -> None:
+    """Load AutoCount master data (XLSX, CSV or JSON export) for a company."""
+    application = opened(workspace)
+    try:
+        master, rechecked = load_master(application.store, application.directory, company, path,
+                                        application.clock(), actor_name(actor), table)
+    except (MasterDataError, UnknownCompany, UnsupportedFile, FileNotFoundError) as error:
+        raise fail(str(error)) from None
+    counts = ", ".join(f"{v} {k}" for k, v in master.counts().items())
+    console.print(f"master data loaded: {counts}; {rechecked} open records re-checked")
+
+
+@rules_app.command("check")
+def rules_check(path: Path) -> None:
+    """Validate a rules file; explain the first error with its line."""
+    try:
+        rules = load_rules(path)
+    except RulesFileError as error:
+        raise fail(str(error)) from None
+    console.print(f"{path}: rules for company {rules.company} are valid")
+
+
+@rules_app.command("explain")
+def rules_explain(company: Annotated[str | None, typer.Option()] = None,
+                  workspace: Workspace = None, as_json: AsJson = False) -> None:
+    """Print the effective rules of a company, mappings added by people included."""
+    application = opened(workspace)
+    try:
+        name = application.directory.company_of(company)
+    except UnknownCompany as error:
+        raise fail(str(error)) from None
+    with application.store.transaction() as repo:
+        effective = application.directory.get(repo, name).rules
+    if as_json:
+        emit_json(rules_as_dict(effective))
+    else:
+        console.print(explain_rules(effective), highlight=False, markup=False)
+
+
+def main() -> None:
+    from acgate.cli import demo  # registers the demo command
+
+    del demo
+    app()

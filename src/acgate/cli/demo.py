@@ -1,0 +1,68 @@
+"""`acgate demo`: the shipped distributor's week, end to end, in a fresh workspace."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from acgate.bootstrap import open_app, workspace_dir
+from acgate.cli.app import Workspace, app, console, fail
+from acgate.cli.render import codes_table, ingest_report
+from acgate.domain.codes import Outcome
+from acgate.service.demo import StepResult, SettableClock, first_moment, install_rules, run_demo, scenario
+from acgate.storage.queue import QueueFilter, list_queue
+
+
+@app.command()
+def demo(workspace: Workspace = None,
+         force: Annotated[bool, typer.Option(help="Replace an existing demo database.")] = False,
+         ) -> None:
+    """Build a demo workspace here (or --workspace), play a distributor's week through the gate,
+    and show what was held, why, and whose it is."""
+    root = workspace_dir(workspace)
+    database = root / "acgate.db"
+    if database.exists():
+        if not force:
+            raise fail(f"{database} exists; run the demo in an empty folder or add --force")
+        for leftover in root.glob("acgate.db*"):
+            leftover.unlink()
+    plan = scenario()
+    install_rules(root, plan)
+    clock = SettableClock(first_moment(plan))
+    application = open_app(root, now=clock)
+
+    def shown(step: StepResult) -> None:
+        if step.ingest is not None:
+            ingest_report(console, step.ingest, f"{step.at:%a %d %b %H:%M} ingest {step.detail}")
+        else:
+            console.print(f"[bold]{step.at:%a %d %b %H:%M} {step.action}[/]: {step.detail}")
+
+    run_demo(application, clock, plan, shown)
+    _summary(application, clock, root)
+
+
+def _summary(application: object, clock: SettableClock, root: Path) -> None:
+    from acgate.bootstrap import App
+
+    assert isinstance(application, App)
+    now = clock()
+    with application.store.transaction() as repo:
+        everything = list_queue(repo, QueueFilter(outcomes=tuple(Outcome), limit=None), now)
+    outcomes = Counter(row.outcome.value for row in everything)
+    console.rule("[bold]Where every record ended up")
+    console.print(", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())))
+    raised = Counter((f.code.value, f.owner) for row in everything for f in row.findings)
+    console.print(codes_table("Findings by code and owner (all records)", raised))
+    held = [row for row in everything if row.outcome is Outcome.HELD]
+    example = next((row for row in held if any(f.code.value == "UOM_RATE_MISMATCH"
+                                               for f in row.findings)), held[0] if held else None)
+    hint = f" --workspace {root}" if root != Path.cwd() else ""
+    console.print("\nNext:")
+    console.print(f"  acgate queue{hint}                 # held and waiting records")
+    console.print(f"  acgate queue{hint} --code UOM_RATE_MISMATCH")
+    if example is not None:
+        console.print(f"  acgate trace{hint} {example.identity}   # why it is held, "
+                      "and everything that happened to it", highlight=False)

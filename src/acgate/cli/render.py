@@ -1,0 +1,149 @@
+"""How the CLI shows records to a person: rich tables and timelines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from acgate.service.ingest import IngestReport
+from acgate.service.trace import Trace
+from acgate.storage.queue import QueueRow
+
+OUTCOME_STYLE = {"held": "bold red", "waiting": "yellow", "ready": "green", "synced": "cyan",
+                 "tracked": "blue", "rejected": "dim", "superseded": "dim"}
+
+
+def age_text(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
+
+
+def ingest_report(console: Console, report: IngestReport, title: str = "Intake") -> None:
+    console.print(
+        f"[bold]{title}[/]: {report.received} received, {report.new_versions} new versions "
+        f"({report.new_documents} new documents), {report.redeliveries} redeliveries, "
+        f"{report.stale} stale, {report.refused} refused"
+    )
+    if report.outcomes:
+        console.print("  outcomes: " + ", ".join(
+            f"[{OUTCOME_STYLE.get(k, '')}]{k}[/] {v}" for k, v in sorted(report.outcomes.items())))
+    for problem in report.problems[:20]:
+        console.print(f"  [red]x[/] {problem}", highlight=False)
+    if report.problem_count > 20:
+        console.print(f"  ... and {report.problem_count - 20} more problems (use --json)")
+
+
+def codes_table(title: str, counts: Counter[tuple[str, str]]) -> Table:
+    table = Table(title=title)
+    table.add_column("code")
+    table.add_column("owner")
+    table.add_column("records", justify="right")
+    for (code, owner), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        table.add_row(code, owner, str(count))
+    return table
+
+
+def queue_table(rows: list[QueueRow], now: dt.datetime, total: int) -> Table:
+    table = Table(title=f"Holding area: {len(rows)} of {total} records", show_lines=False)
+    for column in ("record", "v", "outcome", "owner", "age", "findings"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        codes = ", ".join(dict.fromkeys(f.code.value for f in row.findings
+                                        if f.outcome.value != "ready")) or "-"
+        owner = row.owner or "-"
+        if row.assignee:
+            owner += f" ({row.assignee})"
+        table.add_row(str(row.identity), str(row.version or "-"),
+                      f"[{OUTCOME_STYLE[row.outcome.value]}]{row.outcome.value}[/]", owner,
+                      age_text(row.age(now)), codes)
+    return table
+
+
+def trace_view(console: Console, trace: Trace) -> None:
+    data = trace.as_dict()
+    style = OUTCOME_STYLE.get(data["outcome"], "")
+    console.rule(f"[bold]{data['identity']}[/]")
+    console.print(f"company {data['company']} · outcome [{style}]{data['outcome']}[/] · owner "
+                  f"{data['owner'] or '-'} · assignee {data['assignee'] or '-'} · AutoCount "
+                  f"{data['autocount_doc_no'] or '(not synced)'} · changed after sync: "
+                  f"{'yes' if data['changed_after_sync'] else 'no'}", highlight=False)
+    _versions(console, data["versions"])
+    _findings(console, data["findings"])
+    _mapping(console, data)
+    _duplicates_and_ledger(console, data)
+    console.print("[bold]Timeline[/]")
+    for event in data["events"]:
+        extra = event["data"]
+        moved = ""
+        if extra.get("previous_outcome") != extra.get("outcome") and extra.get("outcome"):
+            moved = f" [{extra.get('previous_outcome') or 'new'} -> {extra['outcome']}]"
+        console.print(f"  {event['at']}  {event['actor']:<18} {event['kind']:<14} "
+                      f"{event['reason'] or ''}{moved}", highlight=False)
+
+
+def _versions(console: Console, versions: list[dict[str, Any]]) -> None:
+    table = Table(title="Versions received")
+    for column in ("version", "received", "from", "status", "approval", "state", "outcome"):
+        table.add_column(column, overflow="fold")
+    for v in versions:
+        approval = v["approval"]
+        approved = f"{approval.get('by')} for v{approval.get('version')}" if approval else "-"
+        table.add_row(str(v["version"] or v["updated_at"]), v["received_at"], v["origin"] or "-",
+                      v["status"] or "-", approved, v["state"] + (" (synced)" if v["synced"]
+                                                                   else ""), v["outcome"] or "-")
+    console.print(table)
+
+
+def _findings(console: Console, findings: list[dict[str, Any]]) -> None:
+    if not findings:
+        console.print("[green]No findings: every check passed.[/]")
+        return
+    console.print("[bold]Findings[/]")
+    for f in findings:
+        style = OUTCOME_STYLE.get(f["outcome"], "")
+        console.print(f"  [{style}]{f['code']}[/] ({f['gap']}, owner {f['owner']}"
+                      f"{', released by ' + f['released_by'] if f.get('released_by') else ''}): "
+                      f"{f['message']}", highlight=False)
+        if f.get("field"):
+            console.print(f"      field {f['field']}: source {f.get('source_value')!s} "
+                          f"expected {f.get('expected')!s}", highlight=False)
+        for s in f.get("suggestions", []):
+            console.print(f"      -> {s['label']}", highlight=False)
+
+
+def _mapping(console: Console, data: dict[str, Any]) -> None:
+    if data["mapped"]:
+        table = Table(title="Mapped into AutoCount")
+        for column in ("field", "source", "AutoCount", "by"):
+            table.add_column(column, overflow="fold")
+        for m in data["mapped"]:
+            table.add_row(m["field"], m["source_value"] or "(none)", m["autocount_value"],
+                          m["rule"])
+        console.print(table)
+    if data["conversions"]:
+        table = Table(title="UOM conversion")
+        for column in ("field", "item", "source UOM", "alias", "AutoCount UOM",
+                       "AutoCount rate", "source rate", "qty", "base qty"):
+            table.add_column(column, overflow="fold")
+        for c in data["conversions"]:
+            table.add_row(c["field"], c["item"], c["source_uom"], c["alias"] or "-",
+                          c["autocount_uom"], c["autocount_rate"], c["source_rate"] or "-",
+                          c["qty"], f"{c['base_qty']} {c['base_uom']}")
+        console.print(table)
+
+
+def _duplicates_and_ledger(console: Console, data: dict[str, Any]) -> None:
+    for check in data["duplicate_checks"]:
+        found = ", ".join(check["found"]) or "none found"
+        console.print(f"  duplicate check ({check['kind']}): {found}", highlight=False)
+    ledger = data["fulfilment"]
+    for entry in ledger["fulfils"]:
+        console.print(f"  line {entry['line']} {entry['relation']}s {entry['target']} line "
+                      f"{entry['target_line']}: {entry['base_qty']} base units", highlight=False)
+    for relation, lines in ledger["fulfilled_by"].items():
+        shown = ", ".join(f"line {line}: {qty}" for line, qty in lines.items())
+        console.print(f"  {relation} against this document: {shown}", highlight=False)

@@ -1,0 +1,127 @@
+"""Outcomes, rule gaps, owners and the stable finding codes of contract/exceptions.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    WAITING = "waiting"
+    HELD = "held"
+    READY = "ready"
+    SYNCED = "synced"
+    TRACKED = "tracked"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+
+
+# Findings decide an outcome by severity: a held finding beats a waiting one beats a note.
+SEVERITY: dict[Outcome, int] = {Outcome.READY: 0, Outcome.WAITING: 1, Outcome.HELD: 2}
+
+
+class Gap(StrEnum):
+    INTAKE = "intake"
+    STATUS = "status"
+    MAPPING = "mapping"
+    APPROVAL = "approval"
+    TIMING = "timing"
+    DUPLICATES = "duplicates"
+    SYNC = "sync"
+    RECONCILIATION = "reconciliation"
+
+
+class Owner(StrEnum):
+    OPERATIONS = "operations"
+    ACCOUNTS = "accounts"
+    INTEGRATION = "integration"
+    NONE = "-"
+
+
+class Code(StrEnum):
+    INVALID_DOCUMENT = "INVALID_DOCUMENT"
+    STATUS_NOT_READY = "STATUS_NOT_READY"
+    STATUS_UNKNOWN = "STATUS_UNKNOWN"
+    SOURCE_EXCEPTION = "SOURCE_EXCEPTION"
+    WAIT_EXPIRED = "WAIT_EXPIRED"
+    PARTY_UNMAPPED = "PARTY_UNMAPPED"
+    ITEM_UNMAPPED = "ITEM_UNMAPPED"
+    ITEM_INACTIVE = "ITEM_INACTIVE"
+    LOCATION_UNMAPPED = "LOCATION_UNMAPPED"
+    UOM_UNKNOWN = "UOM_UNKNOWN"
+    UOM_RATE_MISMATCH = "UOM_RATE_MISMATCH"
+    TAX_CODE_UNMAPPED = "TAX_CODE_UNMAPPED"
+    CODE_UNMAPPED = "CODE_UNMAPPED"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    PRICE_OUT_OF_TOLERANCE = "PRICE_OUT_OF_TOLERANCE"
+    DATE_OUT_OF_RANGE = "DATE_OUT_OF_RANGE"
+    TOTALS_MISMATCH = "TOTALS_MISMATCH"
+    APPROVAL_MISSING = "APPROVAL_MISSING"
+    APPROVAL_STALE = "APPROVAL_STALE"
+    PRICE_CHANGED = "PRICE_CHANGED"
+    CHANGED_AFTER_SYNC = "CHANGED_AFTER_SYNC"
+    DEPENDENCY_PENDING = "DEPENDENCY_PENDING"
+    SCHEDULED_BATCH = "SCHEDULED_BATCH"
+    MANUAL_RELEASE = "MANUAL_RELEASE"
+    DUPLICATE_PARTY = "DUPLICATE_PARTY"
+    DUPLICATE_DOCUMENT = "DUPLICATE_DOCUMENT"
+    PARTIAL_DELIVERY = "PARTIAL_DELIVERY"
+    OVER_FULFILMENT = "OVER_FULFILMENT"
+    CANCELLED_AFTER_SYNC = "CANCELLED_AFTER_SYNC"
+    TARGET_UNSUPPORTED = "TARGET_UNSUPPORTED"
+    SYNC_FAILED = "SYNC_FAILED"
+    SYNC_REJECTED = "SYNC_REJECTED"
+    MANUAL_EDIT_AFTER_SYNC = "MANUAL_EDIT_AFTER_SYNC"
+    MISSING_IN_AUTOCOUNT = "MISSING_IN_AUTOCOUNT"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSpec:
+    gap: Gap
+    outcome: Outcome
+    owner: Owner
+    # Codes whose outcome comes from a per-type policy rather than from this table.
+    by_policy: bool = False
+    # A company may not make these codes let a record through: the cause is not a business choice.
+    must_hold: bool = False
+
+
+_H, _W, _R = Outcome.HELD, Outcome.WAITING, Outcome.READY
+_OPS, _ACC, _INT = Owner.OPERATIONS, Owner.ACCOUNTS, Owner.INTEGRATION
+
+SPECS: dict[Code, CodeSpec] = {
+    Code.INVALID_DOCUMENT: CodeSpec(Gap.INTAKE, _H, _INT, must_hold=True),
+    Code.STATUS_NOT_READY: CodeSpec(Gap.STATUS, _W, _OPS),
+    Code.STATUS_UNKNOWN: CodeSpec(Gap.STATUS, _H, _INT),
+    Code.SOURCE_EXCEPTION: CodeSpec(Gap.STATUS, _H, _OPS),
+    Code.WAIT_EXPIRED: CodeSpec(Gap.TIMING, _H, _OPS),
+    Code.PARTY_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
+    Code.ITEM_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
+    Code.ITEM_INACTIVE: CodeSpec(Gap.MAPPING, _H, _ACC),
+    Code.LOCATION_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _OPS, must_hold=True),
+    Code.UOM_UNKNOWN: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
+    Code.UOM_RATE_MISMATCH: CodeSpec(Gap.MAPPING, _H, _ACC),
+    Code.TAX_CODE_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
+    Code.CODE_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
+    Code.CURRENCY_MISMATCH: CodeSpec(Gap.MAPPING, _H, _ACC),
+    Code.PRICE_OUT_OF_TOLERANCE: CodeSpec(Gap.MAPPING, _H, _ACC),
+    Code.DATE_OUT_OF_RANGE: CodeSpec(Gap.MAPPING, _H, _ACC),
+    Code.TOTALS_MISMATCH: CodeSpec(Gap.MAPPING, _H, _ACC),
+    Code.APPROVAL_MISSING: CodeSpec(Gap.APPROVAL, _W, _OPS),
+    Code.APPROVAL_STALE: CodeSpec(Gap.APPROVAL, _H, _OPS),
+    Code.PRICE_CHANGED: CodeSpec(Gap.APPROVAL, _H, _ACC),
+    Code.CHANGED_AFTER_SYNC: CodeSpec(Gap.APPROVAL, _H, _ACC, by_policy=True),
+    Code.DEPENDENCY_PENDING: CodeSpec(Gap.TIMING, _W, _OPS),
+    Code.SCHEDULED_BATCH: CodeSpec(Gap.TIMING, _W, Owner.NONE),
+    Code.MANUAL_RELEASE: CodeSpec(Gap.TIMING, _W, _OPS),
+    Code.DUPLICATE_PARTY: CodeSpec(Gap.DUPLICATES, _H, _ACC),
+    Code.DUPLICATE_DOCUMENT: CodeSpec(Gap.DUPLICATES, _H, _ACC),
+    Code.PARTIAL_DELIVERY: CodeSpec(Gap.DUPLICATES, _R, _OPS),
+    Code.OVER_FULFILMENT: CodeSpec(Gap.DUPLICATES, _H, _OPS),
+    Code.CANCELLED_AFTER_SYNC: CodeSpec(Gap.DUPLICATES, _H, _ACC, by_policy=True),
+    Code.TARGET_UNSUPPORTED: CodeSpec(Gap.SYNC, _H, _INT, must_hold=True),
+    Code.SYNC_FAILED: CodeSpec(Gap.SYNC, _H, _INT, must_hold=True),
+    Code.SYNC_REJECTED: CodeSpec(Gap.SYNC, _H, _ACC, must_hold=True),
+    Code.MANUAL_EDIT_AFTER_SYNC: CodeSpec(Gap.RECONCILIATION, _H, _ACC),
+    Code.MISSING_IN_AUTOCOUNT: CodeSpec(Gap.RECONCILIATION, _H, _ACC, must_hold=True),
+}

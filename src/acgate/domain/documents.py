@@ -1,0 +1,416 @@
+"""The canonical source document of contract/documents.md, validated exactly.
+
+A document is parsed from a plain mapping (whatever reader produced it) into one of three models:
+a trade document, a party (customer or supplier) or an item. Parsing never raises for bad input;
+it returns the problems as `FieldProblem`s that name the path and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal, NamedTuple
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from acgate.domain.values import (
+    canonical_decimal,
+    canonical_instant,
+    to_date,
+    to_decimal,
+    to_instant,
+)
+
+
+class DocType(StrEnum):
+    CUSTOMER = "customer"
+    SUPPLIER = "supplier"
+    ITEM = "item"
+    SALES_ORDER = "sales_order"
+    DELIVERY_ORDER = "delivery_order"
+    SALES_INVOICE = "sales_invoice"
+    CASH_SALE = "cash_sale"
+    CREDIT_NOTE = "credit_note"
+    DEBIT_NOTE = "debit_note"
+    PURCHASE_REQUEST = "purchase_request"
+    PURCHASE_ORDER = "purchase_order"
+    GOODS_RECEIVED = "goods_received"
+    PURCHASE_INVOICE = "purchase_invoice"
+
+
+PARTY_TYPES = frozenset({DocType.CUSTOMER, DocType.SUPPLIER})
+MASTER_TYPES = PARTY_TYPES | {DocType.ITEM}
+TRADE_TYPES = frozenset(DocType) - MASTER_TYPES
+PURCHASE_TYPES = frozenset(
+    {DocType.PURCHASE_REQUEST, DocType.PURCHASE_ORDER, DocType.GOODS_RECEIVED,
+     DocType.PURCHASE_INVOICE}
+)
+SALES_TYPES = TRADE_TYPES - PURCHASE_TYPES
+PRICE_OPTIONAL = frozenset(
+    {DocType.DELIVERY_ORDER, DocType.GOODS_RECEIVED, DocType.PURCHASE_REQUEST}
+)
+
+
+def party_kind(doc_type: DocType) -> Literal["customer", "supplier"]:
+    """Which AutoCount party book a document's party belongs to: debtors or creditors."""
+    if doc_type in PURCHASE_TYPES or doc_type is DocType.SUPPLIER:
+        return "supplier"
+    return "customer"
+
+
+class Identity(NamedTuple):
+    source: str
+    type: DocType
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.type.value}/{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Identity:
+        """Read `source/type/id`; the id may itself contain slashes."""
+        parts = text.split("/", 2)
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"{text!r} is not a document reference of the form source/type/id")
+        return cls(parts[0], DocType(parts[1]), parts[2])
+
+
+Dec = Annotated[
+    Decimal, BeforeValidator(to_decimal), PlainSerializer(canonical_decimal, return_type=str)
+]
+Day = Annotated[dt.date, BeforeValidator(to_date)]
+Instant = Annotated[
+    dt.datetime, BeforeValidator(to_instant), PlainSerializer(canonical_instant, return_type=str)
+]
+Text = Annotated[str, Field(min_length=1), BeforeValidator(lambda v: _text(v))]
+OptText = Annotated[str | None, BeforeValidator(lambda v: _opt_text(v))]
+
+
+def _text(value: Any) -> Any:
+    # Spreadsheet cells give numbers where a code was meant (item 1001): codes are text.
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else value
+
+
+def _opt_text(value: Any) -> Any:
+    value = _text(value)
+    return None if value == "" else value
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """A line discount: an amount, or a percent of qty x unit_price."""
+
+    value: Decimal
+    percent: bool
+
+    def amount(self, gross: Decimal) -> Decimal:
+        return gross * self.value / 100 if self.percent else self.value
+
+    def __str__(self) -> str:
+        return canonical_decimal(self.value) + ("%" if self.percent else "")
+
+
+def _discount(value: Any) -> Discount:
+    if isinstance(value, Discount):
+        return value
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = to_decimal(value.strip()[:-1])
+        percent = True
+    else:
+        number = to_decimal(value)
+        percent = False
+    if number < 0 or (percent and number > 100):
+        raise ValueError(f"expected an amount >= 0 or a percent 0-100% such as \"5%\", got {value!r}")
+    return Discount(number, percent)
+
+
+DiscountValue = Annotated[
+    Discount, BeforeValidator(_discount), PlainSerializer(str, return_type=str)
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+
+class Approval(_Model):
+    by: Text
+    at: Instant
+    version: int = Field(ge=1)
+
+
+class Party(_Model):
+    code: Text
+    name: OptText = None
+    tin: OptText = None
+    brn: OptText = None
+    email: OptText = None
+    phone: OptText = None
+    address: OptText = None
+
+
+class DocRef(_Model):
+    type: DocType
+    id: Text
+    source: OptText = None
+
+
+class LineRef(DocRef):
+    line: int
+
+
+class Line(_Model):
+    line: int
+    item: Text
+    description: OptText = None
+    uom: Text
+    qty: Dec
+    unit_price: Dec | None = None
+    uom_rate: Dec | None = None
+    discount: DiscountValue | None = None
+    tax_code: OptText = None
+    location: OptText = None
+    based_on_line: LineRef | None = None
+
+    @field_validator("qty", "uom_rate")
+    @classmethod
+    def _positive(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value <= 0:
+            raise ValueError(f"expected a decimal greater than 0, got {canonical_decimal(value)}")
+        return value
+
+    @field_validator("unit_price")
+    @classmethod
+    def _not_negative(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value < 0:
+            raise ValueError(f"expected a price of 0 or more, got {canonical_decimal(value)}")
+        return value
+
+
+class Totals(_Model):
+    subtotal: Dec | None = None
+    tax: Dec | None = None
+    total: Dec | None = None
+
+
+class Envelope(_Model):
+    source: Text
+    type: DocType
+    id: Text
+    version: int | None = Field(default=None, ge=1)
+    updated_at: Instant | None = None
+    status: Text
+    approval: Approval | None = None
+    company: OptText = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Envelope:
+        if self.version is None and self.updated_at is None:
+            raise ValueError(
+                "needs `version` (an integer >= 1) or `updated_at` (RFC 3339 with offset) "
+                "so that its versions can be ordered"
+            )
+        return self
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.source, self.type, self.id)
+
+
+class TradeDocument(Envelope):
+    date: Day
+    party: Party
+    currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
+    currency_rate: Dec | None = None
+    reference: OptText = None
+    branch: OptText = None
+    agent: OptText = None
+    project: OptText = None
+    department: OptText = None
+    terms: OptText = None
+    based_on: list[DocRef] = Field(default_factory=list)
+    lines: list[Line] = Field(min_length=1)
+    totals: Totals | None = None
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _lines_consistent(self) -> TradeDocument:
+        seen: set[int] = set()
+        for index, line in enumerate(self.lines):
+            if line.line in seen:
+                raise ValueError(f"lines[{index}].line: line number {line.line} is used twice")
+            seen.add(line.line)
+            if line.unit_price is None and self.type not in PRICE_OPTIONAL:
+                raise ValueError(
+                    f"lines[{index}].unit_price: required for a {self.type.value}; "
+                    "send the price per uom as a string such as \"12.50\""
+                )
+        if self.currency_rate is not None and self.currency_rate <= 0:
+            raise ValueError("currency_rate: expected a rate greater than 0")
+        return self
+
+
+class PartyDocument(Envelope):
+    code: Text
+    name: OptText = None
+    tin: OptText = None
+    brn: OptText = None
+    email: OptText = None
+    phone: OptText = None
+    address: OptText = None
+    currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
+    terms: OptText = None
+    tax_code: OptText = None
+
+
+class ItemUom(_Model):
+    uom: Text
+    rate: Dec
+
+    @field_validator("rate")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError(f"expected a rate greater than 0, got {canonical_decimal(value)}")
+        return value
+
+
+class ItemDocument(Envelope):
+    code: Text
+    description: OptText = None
+    base_uom: OptText = None
+    uoms: list[ItemUom] = Field(default_factory=list)
+    tax_code: OptText = None
+    active: bool = True
+
+
+Document = TradeDocument | PartyDocument | ItemDocument
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One way a payload breaks the contract: where, what is wrong, and how to fix it."""
+
+    path: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem} ({self.fix})" if self.path else self.problem
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('lines', 2, 'qty') -> 'lines[2].qty'."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + part
+    return text
+
+
+_FIXES = {
+    "missing": "add the field",
+    "enum": "use one of the listed values",
+    "int_parsing": "send a whole number",
+    "int_type": "send a whole number",
+    "greater_than_equal": "send a larger number",
+    "too_short": "send at least one entry",
+    "string_pattern_mismatch": "send a 3-letter ISO 4217 code such as MYR",
+    "list_type": "send a list",
+    "model_type": "send an object with the listed fields",
+    "bool_parsing": "send true or false",
+}
+
+
+def _problems(error: ValidationError) -> list[FieldProblem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(part for part in item["loc"] if not _is_union_tag(part))
+        message = str(item["msg"]).removeprefix("Value error, ")
+        path = field_path(loc)
+        if not path and ":" in message.split(" ")[0]:
+            path, _, message = message.partition(": ")
+        fix = _FIXES.get(item["type"], "correct the value as the contract describes")
+        if item["type"] == "enum":
+            fix = "use one of: " + ", ".join(t.value for t in DocType)
+        problems.append(FieldProblem(path, message, fix))
+    return problems
+
+
+def _is_union_tag(part: int | str) -> bool:
+    return isinstance(part, str) and (part.startswith("function-") or "[" in part)
+
+
+_MODEL_BY_TYPE: dict[DocType, type[TradeDocument | PartyDocument | ItemDocument]] = {
+    DocType.CUSTOMER: PartyDocument,
+    DocType.SUPPLIER: PartyDocument,
+    DocType.ITEM: ItemDocument,
+    **{doc_type: TradeDocument for doc_type in TRADE_TYPES},
+}
+
+
+def parse_document(payload: Mapping[str, Any]) -> Document | list[FieldProblem]:
+    """Validate a payload against the canonical contract."""
+    if not isinstance(payload, Mapping):
+        return [FieldProblem("", "expected a JSON object for each document", "send one object")]
+    try:
+        doc_type = DocType(str(payload.get("type", "")).strip())
+    except ValueError:
+        envelope_problems = _envelope_problems(payload)
+        return envelope_problems or [
+            FieldProblem("type", f"unknown document type {payload.get('type')!r}",
+                         "use one of: " + ", ".join(t.value for t in DocType))
+        ]
+    try:
+        return _MODEL_BY_TYPE[doc_type].model_validate(payload)
+    except ValidationError as error:
+        return _problems(error)
+
+
+def _envelope_problems(payload: Mapping[str, Any]) -> list[FieldProblem]:
+    try:
+        Envelope.model_validate(payload)
+    except ValidationError as error:
+        return _problems(error)
+    return []
+
+
+def raw_identity(payload: Any) -> Identity | None:
+    """The identity of a payload that may break the contract, when its envelope names one."""
+    if not isinstance(payload, Mapping):
+        return None
+    source, doc_id = payload.get("source"), payload.get("id")
+    try:
+        doc_type = DocType(str(payload.get("type", "")).strip())
+    except ValueError:
+        return None
+    if isinstance(source, str) and source.strip() and isinstance(doc_id, str | int) \
+            and str(doc_id).strip() and not isinstance(doc_id, bool):
+        return Identity(source.strip(), doc_type, str(doc_id).strip())
+    return None
+
+
+def canonical_json(document: Document) -> dict[str, Any]:
+    """The parsed content in one spelling: key order, spacing and number spelling do not matter."""
+    return document.model_dump(mode="json", exclude_none=True)
+
+
+def content_hash(canonical: bytes) -> str:
+    return hashlib.sha256(canonical).hexdigest()

@@ -1,0 +1,259 @@
+"""A company's readiness rules: the integrator's configuration, one file per company.
+
+The model is strict (unknown keys are refused) so that a typo in a rules file is an error with its
+line, never a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from acgate.domain.codes import SPECS, Code, Outcome
+from acgate.domain.documents import DocType
+from acgate.domain.values import to_decimal
+
+
+class Timing(StrEnum):
+    IMMEDIATE = "immediate"
+    AFTER_DEPENDENCY = "after_dependency"
+    BATCH = "batch"
+    MANUAL = "manual"
+
+
+class VersionPolicy(StrEnum):
+    UPDATE = "update"
+    NEW_DOCUMENT = "new_document"
+    BLOCK = "block"
+    REVERSE = "reverse"
+    REVIEW = "review"
+
+
+class CancelPolicy(StrEnum):
+    REVERSE = "reverse"
+    BLOCK = "block"
+    REVIEW = "review"
+
+
+class Table(StrEnum):
+    """A mapping table: source code -> AutoCount code."""
+
+    CUSTOMER = "customer"
+    SUPPLIER = "supplier"
+    ITEM = "item"
+    LOCATION = "location"
+    TAX = "tax"
+    AGENT = "agent"
+    PROJECT = "project"
+    DEPARTMENT = "department"
+    TERMS = "terms"
+    UOM = "uom"
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _duration(value: Any) -> dt.timedelta:
+    if isinstance(value, dt.timedelta):
+        return value
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"expected a duration such as 30m, 72h, 3d or 2w, got {value!r}")
+    return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+Duration = Annotated[dt.timedelta, BeforeValidator(_duration)]
+Rate = Annotated[Decimal, BeforeValidator(to_decimal)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StatusWords(_Strict):
+    """Source status words of one document type, by what they mean for readiness."""
+
+    ready: list[str] = Field(default_factory=list)
+    waiting: list[str] = Field(default_factory=list)
+    cancelled: list[str] = Field(default_factory=list)
+    exception: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _each_word_once(self) -> StatusWords:
+        seen: dict[str, str] = {}
+        for kind in ("ready", "waiting", "cancelled", "exception"):
+            for word in getattr(self, kind):
+                key = word.strip().casefold()
+                if key in seen:
+                    raise ValueError(f"status word {word!r} is listed as both {seen[key]} and {kind}")
+                seen[key] = kind
+        return self
+
+    def meaning(self, word: str) -> str | None:
+        """'ready', 'waiting', 'cancelled', 'exception', or None for a word in no list."""
+        key = word.strip().casefold()
+        for kind in ("ready", "waiting", "cancelled", "exception"):
+            if any(key == listed.strip().casefold() for listed in getattr(self, kind)):
+                return kind
+        return None
+
+
+class TypeRules(_Strict):
+    sync: bool = True
+    statuses: StatusWords = Field(default_factory=StatusWords)
+    approval_required: bool = False
+    timing: Timing = Timing.IMMEDIATE
+    schedule: str | None = None
+    version_policy: VersionPolicy = VersionPolicy.REVIEW
+    cancel_policy: CancelPolicy = CancelPolicy.REVIEW
+    max_wait: Duration | None = None
+    unique_reference: bool = False
+    price_check: bool = False
+    max_age_days: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _schedule(self) -> TypeRules:
+        if self.timing is Timing.BATCH and not self.schedule:
+            raise ValueError("timing `batch` needs `schedule`, a cron line such as '0 18 * * *'")
+        if self.schedule is not None:
+            from croniter import croniter  # pure computation; no I/O
+
+            if not croniter.is_valid(self.schedule):
+                raise ValueError(f"schedule {self.schedule!r} is not a valid cron line")
+        return self
+
+
+class Period(_Strict):
+    start: dt.date = Field(alias="from")
+    end: dt.date = Field(alias="to")
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+class DateRules(_Strict):
+    fiscal_year_start: dt.date | None = None
+    fiscal_year_end: dt.date | None = None
+    locked_periods: list[Period] = Field(default_factory=list)
+    max_age_days: int | None = Field(default=None, ge=0)
+    allow_future: bool = False
+
+
+class DuplicateRules(_Strict):
+    # rapidfuzz scores run 0-100; 90 catches "Maju Jaya Sdn Bhd" vs "Maju-Jaya S/B" without
+    # pairing unrelated companies that share one common word.
+    party_name_threshold: float = Field(default=90.0, ge=0, le=100)
+
+
+class CodeOverride(_Strict):
+    outcome: Outcome | None = None
+    owner: str | None = None
+
+
+class Mappings(_Strict):
+    """Source code -> AutoCount code, per table. `uom` holds UOM aliases (word -> AutoCount UOM)."""
+
+    identity: list[Table] = Field(default_factory=list)
+    customer: dict[str, str] = Field(default_factory=dict)
+    supplier: dict[str, str] = Field(default_factory=dict)
+    item: dict[str, str] = Field(default_factory=dict)
+    location: dict[str, str] = Field(default_factory=dict)
+    tax: dict[str, str] = Field(default_factory=dict)
+    agent: dict[str, str] = Field(default_factory=dict)
+    project: dict[str, str] = Field(default_factory=dict)
+    department: dict[str, str] = Field(default_factory=dict)
+    terms: dict[str, str] = Field(default_factory=dict)
+    uom: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _codes_are_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+        return value
+
+    def table(self, table: Table) -> dict[str, str]:
+        mapping: dict[str, str] = getattr(self, table.value)
+        return mapping
+
+
+class CompanyRules(_Strict):
+    company: str = Field(min_length=1)
+    name: str | None = None
+    home_currency: str = Field(default="MYR", pattern=r"^[A-Z]{3}$")
+    timezone: str = "Asia/Kuala_Lumpur"
+    default_location: str | None = None
+    price_tolerance: Rate = Decimal("0.05")
+    max_wait: Duration = dt.timedelta(hours=72)
+    dates: DateRules = Field(default_factory=DateRules)
+    duplicates: DuplicateRules = Field(default_factory=DuplicateRules)
+    types: dict[DocType, TypeRules] = Field(default_factory=dict)
+    mappings: Mappings = Field(default_factory=Mappings)
+    codes: dict[Code, CodeOverride] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Kuala_Lumpur") from None
+        return value
+
+    @field_validator("price_tolerance")
+    @classmethod
+    def _fraction(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("price_tolerance is a fraction such as 0.05 (5%), 0 or more")
+        return value
+
+    @field_validator("codes")
+    @classmethod
+    def _within_limits(cls, value: dict[Code, CodeOverride]) -> dict[Code, CodeOverride]:
+        for code, override in value.items():
+            spec = SPECS[code]
+            if override.outcome is None:
+                continue
+            if override.outcome not in (Outcome.HELD, Outcome.WAITING, Outcome.READY):
+                raise ValueError(f"{code}: a finding's outcome is held, waiting or ready")
+            if spec.by_policy:
+                raise ValueError(f"{code}: its outcome comes from the type's policy; set that instead")
+            if spec.must_hold and override.outcome is not Outcome.HELD:
+                raise ValueError(f"{code}: a record with this finding cannot be let through; it stays held")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def for_type(self, doc_type: DocType) -> TypeRules:
+        return self.types.get(doc_type) or _DEFAULT_TYPE
+
+    def outcome_of(self, code: Code) -> Outcome:
+        override = self.codes.get(code)
+        return override.outcome if override and override.outcome else SPECS[code].outcome
+
+    def owner_of(self, code: Code) -> str:
+        override = self.codes.get(code)
+        return override.owner if override and override.owner else SPECS[code].owner.value
+
+    def max_wait_of(self, doc_type: DocType) -> dt.timedelta:
+        return self.for_type(doc_type).max_wait or self.max_wait
+
+    def with_mappings(self, extra: dict[Table, dict[str, str]]) -> CompanyRules:
+        """These rules with mappings added at run time (by people, through `acgate map`)."""
+        if not any(extra.values()):
+            return self
+        tables = {t.value: {**self.mappings.table(t), **extra.get(t, {})} for t in Table}
+        merged = Mappings(identity=self.mappings.identity, **tables)
+        return self.model_copy(update={"mappings": merged})
+
+
+_DEFAULT_TYPE = TypeRules()

@@ -1,0 +1,108 @@
+"""Exact values: decimals for money and quantities, dates that are dates, instants with offsets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+CENT = Decimal("0.01")
+MAX_NUMBER_PLACES = 6
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class JsonNumber(Decimal):
+    """A decimal that arrived as a bare JSON number, not as a string.
+
+    The contract accepts numbers only when they are exact decimals of at most six places, so the
+    reader keeps the distinction until validation.
+    """
+
+
+def round_cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Parse a money or quantity value strictly; raise ValueError with the fix in the message."""
+    if isinstance(value, bool):
+        raise ValueError("expected a decimal such as \"12.50\", got true/false")
+    if isinstance(value, JsonNumber | float):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite() or _places(number) > MAX_NUMBER_PLACES:
+            raise ValueError(
+                f"the JSON number {value} is not an exact decimal of at most "
+                f"{MAX_NUMBER_PLACES} places; send it as a string such as \"12.50\""
+            )
+        return Decimal(number)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("expected a finite decimal")
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        text = value.strip().replace(",", "") if _is_grouped(value) else value.strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"expected a decimal such as \"12.50\", got {value!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"expected a finite decimal, got {value!r}")
+        return number
+    raise ValueError(f"expected a decimal such as \"12.50\", got {type(value).__name__}")
+
+
+def _is_grouped(text: str) -> bool:
+    # "1,200.50" from a spreadsheet is a grouped thousand, never a decimal comma in MY/SG.
+    return re.fullmatch(r"\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*", text) is not None
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def to_date(value: Any) -> dt.date:
+    """A calendar date as YYYY-MM-DD (or a spreadsheet date cell); never a timestamp."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0) or value.tzinfo is not None:
+            raise ValueError("expected a date (YYYY-MM-DD), got a date with a time")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _DATE.match(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real calendar date") from None
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+
+
+def to_instant(value: Any) -> dt.datetime:
+    """An RFC 3339 timestamp that carries its offset; a naive time is refused, never guessed."""
+    if isinstance(value, dt.datetime):
+        stamp = value
+    elif isinstance(value, str):
+        try:
+            stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f"expected an RFC 3339 timestamp such as 2026-11-20T10:15:00+08:00, got {value!r}"
+            ) from None
+    else:
+        raise ValueError(f"expected an RFC 3339 timestamp with offset, got {value!r}")
+    if stamp.tzinfo is None or stamp.utcoffset() is None:
+        raise ValueError(f"the timestamp {value!r} has no offset; add one such as +08:00")
+    return stamp
+
+
+def canonical_decimal(value: Decimal) -> str:
+    """One spelling per number, so that "148" and "148.00" hash alike."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def canonical_instant(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat()

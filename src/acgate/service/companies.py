@@ -1,0 +1,59 @@
+"""Each company's rules, AutoCount master data and people's mappings, assembled for the checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from acgate.checks.context import Company
+from acgate.domain.masterdata import MasterData
+from acgate.domain.rules import CompanyRules
+from acgate.storage.repository import Repository
+
+
+class UnknownCompany(LookupError):
+    pass
+
+
+class CompanyDirectory:
+    """Builds a `Company` once and reuses it until its mappings or master data change."""
+
+    def __init__(self, rules: dict[str, CompanyRules],
+                 master_from_json: Callable[[dict[str, Any]], MasterData]) -> None:
+        self.rules = rules
+        self._master_from_json = master_from_json
+        self._built: dict[str, Company] = {}
+
+    def default(self) -> str | None:
+        """The company a document without `company` belongs to: the only one configured."""
+        return next(iter(self.rules)) if len(self.rules) == 1 else None
+
+    def company_of(self, declared: str | None) -> str:
+        company = declared or self.default()
+        if company is None:
+            raise UnknownCompany(
+                f"the document names no company and {len(self.rules)} are configured "
+                f"({', '.join(sorted(self.rules)) or 'none'}); add `company`"
+            )
+        if company not in self.rules:
+            raise UnknownCompany(
+                f"company {company!r} has no rules file; add rules/{company}.yaml or use one of "
+                f"{', '.join(sorted(self.rules)) or '(none configured)'}"
+            )
+        return company
+
+    def get(self, repo: Repository, company: str) -> Company:
+        built = self._built.get(company)
+        if built is None:
+            rules = self.rules[company].with_mappings(repo.runtime_mappings(company))
+            data = repo.master_data(company)
+            master = self._master_from_json(data) if data else MasterData()
+            built = self._built[company] = Company.build(rules, master)
+        return built
+
+    def forget(self, company: str) -> None:
+        """Mappings or master data changed: rebuild on next use."""
+        self._built.pop(company, None)
+
+    def lookup(self, repo: Repository) -> Callable[[str], Company]:
+        return lambda company: self.get(repo, company)

@@ -1,0 +1,113 @@
+"""The shipped demo: a Malaysian distributor's week, played step by step on acgate's clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from acgate.autocount.sandbox import SandboxBook
+from acgate.domain.codes import Outcome
+from acgate.domain.rules import Table
+from acgate.domain.values import to_instant
+from acgate.service.dispatch import Dispatcher
+from acgate.service.ingest import IngestReport
+from acgate.service.masters import load_master
+from acgate.sources.readers import read_documents
+
+DEMO_ACTOR = "demo"
+
+
+class SettableClock:
+    """The demo moves time forward between steps so that waits expire and windows open."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def demo_data() -> Path:
+    return Path(str(resources.files("acgate.demo") / "data"))
+
+
+@dataclass
+class StepResult:
+    at: dt.datetime
+    action: str
+    detail: str
+    ingest: IngestReport | None = None
+
+
+@dataclass
+class DemoRun:
+    steps: list[StepResult] = field(default_factory=list)
+
+
+def scenario() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((demo_data() / "scenario.yaml").read_text())
+    return loaded
+
+
+def first_moment(plan: dict[str, Any]) -> dt.datetime:
+    return to_instant(plan["steps"][0]["at"])
+
+
+def install_rules(root: Path, plan: dict[str, Any]) -> None:
+    """Put the demo company's rules file into the workspace."""
+    (root / "rules").mkdir(parents=True, exist_ok=True)
+    source = demo_data() / plan["rules"]
+    shutil.copyfile(source, root / "rules" / source.name)
+
+
+def run_demo(app: Any, clock: SettableClock, plan: dict[str, Any],
+             on_step: Callable[[StepResult], None] | None = None) -> DemoRun:
+    """Play every step of the scenario against an opened workspace (`bootstrap.App`)."""
+    data = demo_data()
+    company = plan["company"]
+    run = DemoRun()
+    clock.now = first_moment(plan)
+    _, rechecked = load_master(app.store, app.directory, company, data / plan["master"],
+                               clock(), DEMO_ACTOR)
+    dispatcher = Dispatcher(app.store, app.review, SandboxBook(), clock)
+    for step in plan["steps"]:
+        clock.now = to_instant(step["at"])
+        for result in _play(app, dispatcher, step, data, company, clock()):
+            run.steps.append(result)
+            if on_step:
+                on_step(result)
+    return run
+
+
+def _play(app: Any, dispatcher: Dispatcher, step: dict[str, Any], data: Path, company: str,
+          now: dt.datetime) -> list[StepResult]:
+    results = []
+    for name in step.get("ingest", []):
+        report = app.intake.ingest(read_documents(data / name), actor=None)
+        results.append(StepResult(now, "ingest", name, report))
+    if "sync" in step:
+        synced = dispatcher.sync_ready(company, DEMO_ACTOR)
+        results.append(StepResult(
+            now, "sync", f"{len(synced.posted)} posted, {len(synced.updated)} updated, "
+            f"{len(synced.voided)} voided in the sandbox book; "
+            f"{synced.followers_rechecked} waiting records re-checked"))
+    if "recheck" in step:
+        wanted = {"waiting": (Outcome.WAITING,), "held": (Outcome.HELD,),
+                  "open": (Outcome.WAITING, Outcome.HELD)}[step["recheck"]]
+        verdicts = app.review.recheck(wanted, company, DEMO_ACTOR, "scheduled re-check")
+        results.append(StepResult(now, "recheck", f"{len(verdicts)} {step['recheck']} records "
+                                  "re-checked"))
+    for mapping in step.get("map", []):
+        outcome = app.review.add_mapping(company, Table(mapping["table"]), mapping["source"],
+                                         mapping["target"], mapping.get("by", DEMO_ACTOR),
+                                         mapping.get("reason"))
+        results.append(StepResult(now, "map", f"{mapping['table']} {mapping['source']} -> "
+                                  f"{mapping['target']}: {len(outcome.moved_on)} records moved on"))
+    return results

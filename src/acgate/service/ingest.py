@@ -1,0 +1,345 @@
+"""Intake: each delivered payload becomes a new version, a redelivery, a stale version, a refused
+conflict or an invalid document, and every new version is checked at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import itertools
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from acgate.checks.approval import approved_as_is
+from acgate.domain.codes import Outcome
+from acgate.domain.documents import (
+    FieldProblem,
+    Identity,
+    canonical_json,
+    parse_document,
+    raw_identity,
+)
+from acgate.domain.versions import VersionKey, compare
+from acgate.service.companies import CompanyDirectory, UnknownCompany
+from acgate.service.pipeline import (
+    Verdict,
+    Work,
+    document_state,
+    followers,
+    judge,
+    recheck,
+    record,
+)
+from acgate.sources.records import RawRecord
+from acgate.storage.repository import Repository, StoredDocument
+from acgate.storage.store import Store
+
+MAX_PROBLEMS_KEPT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeProblem:
+    """A payload that was not taken as a new version, and why; what a source must fix."""
+
+    origin: str
+    identity: str | None
+    kind: str  # unreadable | invalid | conflict | unknown_company
+    problems: tuple[FieldProblem, ...]
+
+    def __str__(self) -> str:
+        where = f"{self.origin} ({self.identity})" if self.identity else self.origin
+        return f"{where}: " + "; ".join(str(p) for p in self.problems)
+
+
+@dataclass(slots=True)
+class IngestReport:
+    received: int = 0
+    new_documents: int = 0
+    new_versions: int = 0
+    redeliveries: int = 0
+    stale: int = 0
+    refused: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
+    problems: list[IntakeProblem] = field(default_factory=list)
+    problem_count: int = 0
+    checked: list[Verdict] = field(default_factory=list)
+
+    def problem(self, problem: IntakeProblem) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(problem)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received, "new_documents": self.new_documents,
+            "new_versions": self.new_versions, "redeliveries": self.redeliveries,
+            "stale": self.stale, "refused": self.refused, "outcomes": dict(self.outcomes),
+            "codes": dict(self.codes), "problem_count": self.problem_count,
+            "problems": [
+                {"origin": p.origin, "identity": p.identity, "kind": p.kind,
+                 "problems": [{"field": x.path, "problem": x.problem, "fix": x.fix}
+                              for x in p.problems]}
+                for p in self.problems
+            ],
+        }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def raw_text(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False, default=_json_default)
+
+
+def content_hash(canonical: dict[str, Any]) -> str:
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Intake:
+    """Runs intake in batches, one transaction per batch (one in all for a dry run)."""
+
+    def __init__(self, store: Store, directory: CompanyDirectory,
+                 clock: Callable[[], dt.datetime], batch_size: int = 500) -> None:
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+        self.batch_size = batch_size
+
+    def ingest(self, records: Iterable[RawRecord], actor: str | None = None,
+               progress: Callable[[int], None] | None = None,
+               keep_verdicts: bool = False) -> IngestReport:
+        report = IngestReport()
+        iterator = iter(records)
+        while batch := list(itertools.islice(iterator, self.batch_size)):
+            with self.store.transaction() as repo:
+                _Batch(repo, self.directory, self.clock(), actor, report, keep_verdicts).run(batch)
+            if progress:
+                progress(len(batch))
+        return report
+
+    def dry_run(self, records: Iterable[RawRecord]) -> IngestReport:
+        """What intake would do, with every check, storing nothing."""
+        report = IngestReport()
+        with self.store.transaction(rollback=True) as repo:
+            _Batch(repo, self.directory, self.clock(), None, report, True).run(list(records))
+        return report
+
+
+class _Batch:
+    def __init__(self, repo: Repository, directory: CompanyDirectory, now: dt.datetime,
+                 actor: str | None, report: IngestReport, keep_verdicts: bool) -> None:
+        self.repo = repo
+        self.directory = directory
+        self.now = now
+        self.actor = actor
+        self.report = report
+        self.keep_verdicts = keep_verdicts
+        self.works: list[Work] = []
+        self.new_rows: dict[int, dict[str, Any]] = {}
+        self.version_rows: dict[int, dict[str, Any]] = {}
+        self.superseded: list[int] = []
+        self.events: list[dict[str, Any]] = []
+        self.stored: dict[Identity, StoredDocument] = {}
+
+    def run(self, records: list[RawRecord]) -> None:
+        self.stored = self.repo.by_identities(
+            identity for r in records if (identity := raw_identity(r.payload)) is not None
+        )
+        for record in records:
+            self.report.received += 1
+            self._take(record)
+        self._flush()
+
+    # ---- classifying each payload -----------------------------------------------------------
+    def _take(self, record: RawRecord) -> None:
+        if record.payload is None:
+            self._refuse(record, None, "unreadable",
+                         [FieldProblem("", record.problem or "unreadable", "send valid JSON")])
+            return
+        parsed = parse_document(record.payload)
+        identity = parsed.identity if not isinstance(parsed, list) else raw_identity(
+            record.payload)
+        if identity is None:
+            problems = parsed if isinstance(parsed, list) else []
+            self._refuse(record, None, "invalid", problems)
+            return
+        declared = record.payload.get("company")
+        try:
+            company = self.directory.company_of(declared if isinstance(declared, str) else None)
+        except UnknownCompany as error:
+            self._refuse(record, identity, "unknown_company",
+                         [FieldProblem("company", str(error), "configure the company")])
+            return
+        if any(work.identity == identity for work in self.works):
+            self._flush()  # two versions of one document in a batch: judge them in order
+            self.stored.update(self.repo.by_identities([identity]))
+        if isinstance(parsed, list):
+            self._take_invalid(record, identity, company, parsed)
+        else:
+            self._take_valid(record, identity, company, parsed)
+
+    def _take_valid(self, record: RawRecord, identity: Identity, company: str,
+                    doc: Any) -> None:
+        key = VersionKey(doc.version, doc.updated_at)
+        digest = content_hash(canonical_json(doc))
+        stored = self.stored.get(identity)
+        order = self._order(stored, key)
+        if stored is not None and order == 0 and stored.state != "invalid":
+            if stored.content_hash == digest:
+                self.report.redeliveries += 1
+                self._event(stored.id, "redelivered", f"{key.describe()} delivered again",
+                            {"origin": record.origin})
+            else:
+                self.report.refused += 1
+                self._event(stored.id, "refused", f"{key.describe()} arrived again with "
+                            "different content; the stored version stands",
+                            {"origin": record.origin, "raw": raw_text(record.payload)})
+                self._refuse_noted(record, identity, "conflict", [FieldProblem(
+                    "version", f"{key.describe()} is already stored with different content",
+                    "send the change as a newer version")])
+            return
+        if stored is not None and order < 0:
+            self._stale(record, stored, key, digest, doc.status, [])
+            return
+        self._new_version(record, identity, company, stored, key, digest, doc, [])
+
+    def _take_invalid(self, record: RawRecord, identity: Identity, company: str,
+                      problems: list[FieldProblem]) -> None:
+        key = VersionKey.of_payload(record.payload)
+        stored = self.stored.get(identity)
+        self._refuse_noted(record, identity, "invalid", problems)
+        if stored is not None and self._order(stored, key) < 0:
+            self._stale(record, stored, key, None, None, problems)
+            return
+        self._new_version(record, identity, company, stored, key, None, None, problems)
+
+    @staticmethod
+    def _order(stored: StoredDocument | None, key: VersionKey) -> int:
+        if stored is None:
+            return 1
+        return compare(key, VersionKey(stored.version, stored.source_updated_at))
+
+    # ---- outcomes of classification ------------------------------------------------------------
+    def _new_version(self, record: RawRecord, identity: Identity, company: str,
+                     stored: StoredDocument | None, key: VersionKey, digest: str | None,
+                     doc: Any, problems: list[FieldProblem]) -> None:
+        if stored is None:
+            document_id = self.repo.next_ids("documents", 1)[0] if not self.new_rows else \
+                max(self.new_rows) + 1
+            first_received = self.now
+            self.new_rows[document_id] = {
+                "id": document_id, "company": company, "source": identity.source,
+                "type": identity.type.value, "doc_id": identity.id,
+                "first_received_at": self.now,
+            }
+            self.report.new_documents += 1
+        else:
+            document_id, first_received = stored.id, stored.first_received_at
+            if stored.current_version_id:
+                self.superseded.append(stored.current_version_id)
+        version_id = self._next_version_id()
+        self.version_rows[version_id] = {
+            "id": version_id, "document_id": document_id, "version": key.version,
+            "source_updated_at": key.updated_at, "content_hash": digest,
+            "raw": raw_text(record.payload), "origin": record.origin, "received_at": self.now,
+            "status": doc.status if doc is not None else None,
+            "state": "current" if doc is not None else "invalid",
+            "approved": bool(doc is not None and approved_as_is(doc)), "problems": [
+                {"field": p.path, "problem": p.problem, "fix": p.fix} for p in problems
+            ] or None, "released": {},
+        }
+        self.report.new_versions += 1
+        self.works.append(Work(
+            document_id=document_id, version_id=version_id, identity=identity, company=company,
+            doc=doc, problems=problems, first_received_at=first_received, previous=stored,
+            event_kind="received", actor=self.actor or f"source {identity.source}",
+            reason=f"{key.describe()} received from {record.origin}",
+            event_data={"origin": record.origin, "version": key.version,
+                        "status": doc.status if doc is not None else None},
+        ))
+
+    def _next_version_id(self) -> int:
+        if self.version_rows:
+            return max(self.version_rows) + 1
+        return self.repo.next_ids("versions", 1)[0]
+
+    def _stale(self, record: RawRecord, stored: StoredDocument, key: VersionKey,
+               digest: str | None, status: str | None, problems: list[FieldProblem]) -> None:
+        self.report.stale += 1
+        version_id = self._next_version_id()
+        self.version_rows[version_id] = {
+            "id": version_id, "document_id": stored.id, "version": key.version,
+            "source_updated_at": key.updated_at, "content_hash": digest,
+            "raw": raw_text(record.payload), "origin": record.origin, "received_at": self.now,
+            "status": status, "state": "stale", "approved": False,
+            "problems": [{"field": p.path, "problem": p.problem, "fix": p.fix}
+                         for p in problems] or None, "released": {},
+        }
+        self._event(stored.id, "stale", f"{key.describe()} is older than the stored "
+                    f"{VersionKey(stored.version, stored.source_updated_at).describe()}; "
+                    "recorded, not applied", {"origin": record.origin}, version_id)
+
+    def _refuse(self, record: RawRecord, identity: Identity | None, kind: str,
+                problems: list[FieldProblem]) -> None:
+        self.report.refused += 1
+        self._refuse_noted(record, identity, kind, problems)
+        self.repo.add_intake_error({
+            "company": None, "received_at": self.now, "origin": record.origin,
+            "raw": raw_text(record.payload) if record.payload is not None else
+            (record.problem or ""),
+            "problems": [{"field": p.path, "problem": p.problem, "fix": p.fix} for p in problems],
+        })
+
+    def _refuse_noted(self, record: RawRecord, identity: Identity | None, kind: str,
+                      problems: list[FieldProblem]) -> None:
+        self.report.problem(IntakeProblem(record.origin, str(identity) if identity else None,
+                                          kind, tuple(problems)))
+
+    def _event(self, document_id: int, kind: str, reason: str, data: dict[str, Any],
+               version_id: int | None = None) -> None:
+        self.events.append({
+            "document_id": document_id, "version_id": version_id, "company": None, "at": self.now,
+            "actor": self.actor or "intake", "kind": kind, "reason": reason, "data": data,
+        })
+
+    # ---- judging and storing ----------------------------------------------------------------
+    def _flush(self) -> None:
+        self.repo.supersede(self.superseded)
+        verdicts = judge(self.repo, self.directory.lookup(self.repo), self.works, self.now) \
+            if self.works else []
+        states = {v.work.document_id: document_state(v, self.now) for v in verdicts}
+        self.repo.insert_documents([{**row, **states[doc_id]}
+                                    for doc_id, row in self.new_rows.items()])
+        for verdict in verdicts:
+            row = self.version_rows[verdict.work.version_id]
+            row["outcome"] = verdict.outcome.value
+            row["assessment"] = verdict.assessment
+        self.repo.insert_versions(list(self.version_rows.values()))
+        self.repo.update_documents([state for doc_id, state in states.items()
+                                    if doc_id not in self.new_rows])
+        record(self.repo, verdicts, self.now)
+        self.repo.append_events(self.events)
+        for verdict in verdicts:
+            self.report.outcomes[verdict.outcome.value] += 1
+            for finding in verdict.findings:
+                self.report.codes[finding.code.value] += 1
+        if self.keep_verdicts:
+            self.report.checked.extend(verdicts)
+        tracked = [str(v.work.identity) for v in verdicts if v.outcome is Outcome.TRACKED]
+        if tracked:
+            # A tracked document never syncs: what waited on it may go now.
+            recheck(self.repo, self.directory.lookup(self.repo), followers(self.repo, tracked),
+                    self.now, "acgate", "a document it depends on is tracked",
+                    only_changes=True)
+        self.works, self.new_rows, self.version_rows = [], {}, {}
+        self.superseded, self.events = [], []

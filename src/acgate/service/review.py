@@ -1,0 +1,179 @@
+"""What people do in the holding area: re-check, release, reject, assign, comment, add a mapping.
+
+Every action is one event per record it touches, naming who, when and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from acgate.domain.codes import SPECS, Code, Outcome
+from acgate.domain.documents import Identity
+from acgate.domain.rules import Table
+from acgate.service.companies import CompanyDirectory
+from acgate.service.pipeline import Verdict, recheck
+from acgate.storage.repository import Repository, StoredDocument
+from acgate.storage.store import Store
+
+OPEN = (Outcome.HELD, Outcome.WAITING, Outcome.READY)
+
+
+class ReviewError(ValueError):
+    """An action that cannot be taken, with what to do instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class MappingResult:
+    rechecked: int
+    moved_on: list[str]  # identities that left held/waiting because of the mapping
+
+
+def find_document(repo: Repository, ref: str) -> StoredDocument:
+    """A document by `source/type/id`, by its source id alone, or by its AutoCount number."""
+    candidates: list[StoredDocument] = []
+    try:
+        identity = Identity.parse(ref)
+    except ValueError:
+        identity = None
+    if identity is not None:
+        candidates = list(repo.by_identities([identity]).values())
+    if not candidates:
+        candidates = repo.by_autocount_doc_no(ref)
+    if not candidates:
+        candidates = repo.by_doc_id(ref)
+    if not candidates:
+        raise ReviewError(f"no document {ref!r}; use source/type/id as `acgate queue` shows it")
+    if len(candidates) > 1:
+        names = ", ".join(str(c.identity) for c in candidates)
+        raise ReviewError(f"{ref!r} names {len(candidates)} documents ({names}); use source/type/id")
+    return candidates[0]
+
+
+class Review:
+    def __init__(self, store: Store, directory: CompanyDirectory,
+                 clock: Callable[[], dt.datetime]) -> None:
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+
+    # ---- re-checks ------------------------------------------------------------------------
+    def recheck_ids(self, repo: Repository, ids: Sequence[int], actor: str, reason: str,
+                    kind: str = "rechecked", released: dict[int, dict[str, str]] | None = None,
+                    only_changes: bool = False) -> list[Verdict]:
+        return recheck(repo, self.directory.lookup(repo), ids, self.clock(), actor, reason,
+                       kind, released, only_changes)
+
+    def recheck(self, outcomes: Sequence[Outcome] = (Outcome.HELD, Outcome.WAITING),
+                company: str | None = None, actor: str = "acgate",
+                reason: str = "re-check") -> list[Verdict]:
+        with self.store.transaction() as repo:
+            ids = repo.ids_where(company=company, outcomes=outcomes)
+            return self.recheck_ids(repo, ids, actor, reason, only_changes=True)
+
+    # ---- decisions on one record ---------------------------------------------------------------
+    def release(self, ref: str, actor: str, reason: str) -> Verdict:
+        """Let a held or waiting record through, naming who and why. Causes a person cannot
+        waive (an unmapped code, a broken payload) must be fixed instead."""
+        _require_reason(reason, "release")
+        with self.store.transaction() as repo:
+            stored = find_document(repo, ref)
+            if stored.outcome not in (Outcome.HELD, Outcome.WAITING):
+                raise ReviewError(f"{stored.identity} is {stored.outcome.value}; only held or "
+                                  "waiting records can be released")
+            findings = repo.findings_of([stored.id]).get(stored.id, [])
+            open_codes = [Code(f.code) for f in findings if f.outcome != Outcome.READY.value]
+            blocked = sorted({c.value for c in open_codes if SPECS[c].must_hold})
+            if blocked:
+                raise ReviewError(
+                    f"{stored.identity} cannot be released while it has {', '.join(blocked)}: "
+                    "fix the cause (add the mapping, or have the source send a valid version)"
+                )
+            given = {code.value: f"{actor}: {reason}" for code in open_codes}
+            return self.recheck_ids(repo, [stored.id], actor, reason, "released",
+                                    {stored.id: given})[0]
+
+    def reject(self, ref: str, actor: str, reason: str) -> StoredDocument:
+        """This version will never sync; a newer version from the source re-opens it."""
+        _require_reason(reason, "reject")
+        now = self.clock()
+        with self.store.transaction() as repo:
+            stored = find_document(repo, ref)
+            if stored.outcome in (Outcome.SYNCED, Outcome.REJECTED):
+                raise ReviewError(f"{stored.identity} is {stored.outcome.value} and cannot be "
+                                  "rejected")
+            repo.update_documents([{"id": stored.id, "outcome": Outcome.REJECTED.value,
+                                    "owner": None, "counts_in_ledger": False,
+                                    "changed_at": now}])
+            if stored.current_version_id is not None:
+                repo.set_version_fields(stored.current_version_id,
+                                        outcome=Outcome.REJECTED.value)
+            repo.replace_keys([stored.id], [])
+            repo.append_events([_event(stored, now, actor, "rejected", reason,
+                                       {"outcome": "rejected",
+                                        "previous_outcome": stored.outcome.value})])
+            return stored
+
+    def assign(self, ref: str, actor: str, assignee: str, reason: str | None = None) -> None:
+        now = self.clock()
+        with self.store.transaction() as repo:
+            stored = find_document(repo, ref)
+            repo.update_documents([{"id": stored.id, "assignee": assignee, "changed_at": now}])
+            repo.append_events([_event(stored, now, actor, "assigned",
+                                       reason or f"assigned to {assignee}",
+                                       {"assignee": assignee, "previous": stored.assignee})])
+
+    def comment(self, ref: str, actor: str, text: str) -> None:
+        _require_reason(text, "comment")
+        now = self.clock()
+        with self.store.transaction() as repo:
+            stored = find_document(repo, ref)
+            repo.append_events([_event(stored, now, actor, "commented", text, {})])
+
+    # ---- mappings -----------------------------------------------------------------------------
+    def add_mapping(self, company: str, table: Table, source_code: str, target_code: str,
+                    actor: str, reason: str | None = None) -> MappingResult:
+        """Add a mapping and re-check, at once, every open record that waited on it."""
+        now = self.clock()
+        company = self.directory.company_of(company)
+        with self.store.transaction() as repo:
+            checks = self.directory.get(repo, company)
+            known = checks.master.codes(table.value) if table is not Table.UOM else None
+            if known is not None and target_code not in known:
+                raise ReviewError(
+                    f"{target_code!r} is not among AutoCount's {table.value} codes for "
+                    f"{company}; load the master data that has it, or choose an existing code"
+                )
+            source = source_code.strip()
+            repo.put_mapping(company, table, source, target_code, actor, now, reason)
+            repo.append_events([{
+                "document_id": None, "version_id": None, "company": company, "at": now,
+                "actor": actor, "kind": "mapping_added",
+                "reason": reason or f"{table.value} {source} -> {target_code}",
+                "data": {"table": table.value, "source": source, "target": target_code},
+            }])
+            self.directory.forget(company)
+            blocker_code = source.casefold() if table is Table.UOM else source
+            ids = repo.ids_where(company=company, outcomes=(Outcome.HELD, Outcome.WAITING),
+                                 blocker=(table.value, blocker_code))
+            before = {s.id: s.outcome for s in repo.by_ids(ids)}
+            verdicts = self.recheck_ids(
+                repo, ids, actor, f"mapping {table.value} {source} -> {target_code} added",
+                "mapping_added")
+        moved = [str(v.work.identity) for v in verdicts
+                 if before[v.work.document_id] in (Outcome.HELD, Outcome.WAITING)
+                 and v.outcome not in (Outcome.HELD, Outcome.WAITING)]
+        return MappingResult(len(verdicts), moved)
+
+
+def _require_reason(text: str, action: str) -> None:
+    if not text or not text.strip():
+        raise ReviewError(f"a {action} needs a reason: say why, for the audit trail")
+
+
+def _event(stored: StoredDocument, now: dt.datetime, actor: str, kind: str, reason: str,
+           data: dict[str, object]) -> dict[str, object]:
+    return {"document_id": stored.id, "version_id": stored.current_version_id,
+            "company": stored.company, "at": now, "actor": actor, "kind": kind,
+            "reason": reason, "data": data}

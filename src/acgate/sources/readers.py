@@ -1,0 +1,167 @@
+"""Read canonical documents from JSON, JSON Lines, CSV and XLSX files.
+
+Readers never raise for one bad record: a record whose text cannot be read comes back with a
+`problem` and the rest of the file is still read. Whether a payload meets the contract is
+validation's job, not the reader's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePath
+from typing import Any, BinaryIO, NoReturn
+
+from acgate.domain.values import JsonNumber
+from acgate.sources.records import RawRecord, UnsupportedFile
+from acgate.sources.sheets import WorkbookError, csv_rows, find_sheet, open_workbook, sheet_rows
+from acgate.sources.tabular import csv_cell, documents_from_rows, xlsx_cell
+
+__all__ = [
+    "ACCEPTED_SUFFIXES",
+    "RawRecord",
+    "UnsupportedFile",
+    "read_documents",
+    "read_payloads_from_bytes",
+    "read_stream",
+]
+
+DOCUMENTS_SHEET = "documents"
+
+
+def read_documents(path: Path) -> Iterator[RawRecord]:
+    """Read every document in a file, choosing the format by its suffix.
+
+    Raises `UnsupportedFile` at once for an unknown suffix; the file itself is opened and read
+    lazily as the records are consumed.
+    """
+    reader = _reader_for(path.name)
+    return _read_path(path, reader)
+
+
+def read_stream(stream: BinaryIO, filename: str) -> Iterator[RawRecord]:
+    """Read documents from an open binary stream (an upload), the format chosen by `filename`."""
+    return _reader_for(filename)(stream, PurePath(filename).name)
+
+
+def read_payloads_from_bytes(data: bytes, filename: str) -> Iterator[RawRecord]:
+    """Read documents from bytes already in memory, the format chosen by `filename`."""
+    return read_stream(io.BytesIO(data), filename)
+
+
+def _read_path(path: Path, reader: _Reader) -> Iterator[RawRecord]:
+    with path.open("rb") as stream:
+        yield from reader(stream, path.name)
+
+
+def _read_json(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
+    try:
+        value = _loads(stream.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        yield RawRecord(name, None, f"not readable as JSON: {_reason(error)}")
+        return
+    if not isinstance(value, list):
+        yield _record(name, value)
+        return
+    for index, item in enumerate(value, start=1):
+        yield _record(f"{name} item {index}", item)
+
+
+def _read_jsonl(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
+    for number, raw in enumerate(stream, start=1):
+        if raw.strip():
+            yield _jsonl_record(f"{name} line {number}", raw, first=number == 1)
+
+
+def _jsonl_record(origin: str, raw: bytes, first: bool) -> RawRecord:
+    try:
+        return _record(origin, _loads(raw.decode("utf-8-sig" if first else "utf-8")))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        return RawRecord(origin, None, f"not readable as JSON: {_reason(error)}")
+
+
+def _read_csv(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
+    return documents_from_rows(name, csv_rows(stream), csv_cell)
+
+
+def _read_xlsx(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
+    try:
+        workbook = open_workbook(stream)
+        if not workbook.sheet_names:
+            return
+        sheet = find_sheet(workbook, DOCUMENTS_SHEET) or workbook.sheet_names[0]
+        rows = sheet_rows(workbook, sheet)
+    except WorkbookError as error:
+        yield RawRecord(name, None, str(error))
+        return
+    yield from documents_from_rows(f"{name} sheet {sheet}", rows, xlsx_cell)
+
+
+def _record(origin: str, value: Any) -> RawRecord:
+    if isinstance(value, dict):
+        return RawRecord(origin, value, None)
+    return RawRecord(origin, None, f"expected a JSON object, got {_json_kind(value)}")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return "a number"
+
+
+def _loads(text: str) -> Any:
+    return json.loads(
+        text,
+        parse_float=JsonNumber,
+        parse_constant=_refuse_constant,
+        object_pairs_hook=_unique_keys,
+    )
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a number; send a decimal such as \"12.50\"")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python keeps the last of two equal keys; a document that says two things is refused.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        where = f"line {error.lineno} column" if error.lineno > 1 else "column"
+        return f"{error.msg} at {where} {error.colno}"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {error.start + 1}); save the file as UTF-8"
+    return str(error)
+
+
+_Reader = Callable[[BinaryIO, str], Iterator[RawRecord]]
+
+_READERS: dict[str, _Reader] = {
+    ".json": _read_json,
+    ".jsonl": _read_jsonl,
+    ".ndjson": _read_jsonl,
+    ".csv": _read_csv,
+    ".xlsx": _read_xlsx,
+}
+ACCEPTED_SUFFIXES = tuple(_READERS)
+
+
+def _reader_for(filename: str) -> _Reader:
+    reader = _READERS.get(PurePath(filename).suffix.lower())
+    if reader is None:
+        raise UnsupportedFile(filename, ACCEPTED_SUFFIXES)
+    return reader

@@ -1,0 +1,336 @@
+"""Reads and writes of the holding area, inside one transaction. Bulk by design: the service
+hands over a batch and gets a batch back, so a thousand documents cost a few statements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
+
+from acgate.domain.codes import Code, Outcome
+from acgate.domain.documents import DocType, Identity
+from acgate.domain.findings import Finding, Suggestion
+from acgate.domain.rules import Table as MappingTable
+from acgate.storage.tables import (
+    doc_keys,
+    documents,
+    events,
+    findings,
+    intake_errors,
+    ledger,
+    mappings,
+    master_data,
+    versions,
+)
+
+T = TypeVar("T")
+
+# SQLite allows 32766 bound parameters; stay well below for composite IN lists.
+_CHUNK = 400
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A document identity with its current version, as the holding area keeps it."""
+
+    id: int
+    company: str
+    identity: Identity
+    first_received_at: dt.datetime
+    outcome: Outcome
+    owner: str | None
+    assignee: str | None
+    current_version_id: int | None
+    synced_version_id: int | None
+    autocount_doc_no: str | None
+    counts_in_ledger: bool
+    version: int | None
+    source_updated_at: dt.datetime | None
+    content_hash: str | None
+    state: str | None
+    raw: str | None
+    released: dict[str, str]
+
+    @property
+    def arrival(self) -> int:
+        return self.id
+
+
+_DOC_COLUMNS = (
+    documents.c.id, documents.c.company, documents.c.source, documents.c.type,
+    documents.c.doc_id, documents.c.first_received_at, documents.c.outcome, documents.c.owner,
+    documents.c.assignee, documents.c.current_version_id, documents.c.synced_version_id,
+    documents.c.autocount_doc_no, documents.c.counts_in_ledger, versions.c.version,
+    versions.c.source_updated_at, versions.c.content_hash, versions.c.state, versions.c.raw,
+    versions.c.released,
+)
+
+
+def _stored(row: Any) -> StoredDocument:
+    return StoredDocument(
+        id=row.id, company=row.company,
+        identity=Identity(row.source, DocType(row.type), row.doc_id),
+        first_received_at=row.first_received_at, outcome=Outcome(row.outcome), owner=row.owner,
+        assignee=row.assignee, current_version_id=row.current_version_id,
+        synced_version_id=row.synced_version_id, autocount_doc_no=row.autocount_doc_no,
+        counts_in_ledger=bool(row.counts_in_ledger), version=row.version,
+        source_updated_at=row.source_updated_at, content_hash=row.content_hash, state=row.state,
+        raw=row.raw, released=dict(row.released or {}),
+    )
+
+
+def _chunks(items: Iterable[T]) -> Iterable[list[T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, _CHUNK)):
+        yield chunk
+
+
+class Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # ---- identifiers -------------------------------------------------------------------
+    def next_ids(self, table: str, count: int) -> list[int]:
+        """Ids for rows about to be bulk-inserted, so that related rows can refer to them."""
+        if count == 0:
+            return []
+        if self.connection.dialect.name == "postgresql":
+            sequence = f"{table}_id_seq"
+            rows = self.connection.exec_driver_sql(
+                f"SELECT nextval('{sequence}') FROM generate_series(1, {count})"
+            )
+            return [row[0] for row in rows]
+        target = {"documents": documents, "versions": versions}[table]
+        start = self.connection.execute(select(func.coalesce(func.max(target.c.id), 0))).scalar()
+        return list(range(int(start or 0) + 1, int(start or 0) + 1 + count))
+
+    # ---- documents ---------------------------------------------------------------------
+    def _select_documents(self) -> Any:
+        return select(*_DOC_COLUMNS).select_from(
+            documents.outerjoin(versions, versions.c.id == documents.c.current_version_id)
+        )
+
+    def by_identities(self, identities: Iterable[Identity]) -> dict[Identity, StoredDocument]:
+        found: dict[Identity, StoredDocument] = {}
+        for chunk in _chunks(set(identities)):
+            keys = [(i.source, i.type.value, i.id) for i in chunk]
+            query = self._select_documents().where(
+                tuple_(documents.c.source, documents.c.type, documents.c.doc_id).in_(keys)
+            )
+            for row in self.connection.execute(query):
+                stored = _stored(row)
+                found[stored.identity] = stored
+        return found
+
+    def by_type_and_id(self, pairs: Iterable[tuple[str, str]]) -> list[StoredDocument]:
+        found: list[StoredDocument] = []
+        for chunk in _chunks(set(pairs)):
+            query = self._select_documents().where(
+                tuple_(documents.c.type, documents.c.doc_id).in_(chunk)
+            )
+            found.extend(_stored(row) for row in self.connection.execute(query))
+        return found
+
+    def by_ids(self, ids: Iterable[int]) -> list[StoredDocument]:
+        found: list[StoredDocument] = []
+        for chunk in _chunks(set(ids)):
+            query = self._select_documents().where(documents.c.id.in_(chunk))
+            found.extend(_stored(row) for row in self.connection.execute(query))
+        return sorted(found, key=lambda stored: stored.id)
+
+    def ids_where(self, company: str | None = None, outcomes: Sequence[Outcome] = (),
+                  blocker: tuple[str, str] | None = None) -> list[int]:
+        query = select(documents.c.id).order_by(documents.c.id)
+        if company:
+            query = query.where(documents.c.company == company)
+        if outcomes:
+            query = query.where(documents.c.outcome.in_([o.value for o in outcomes]))
+        if blocker is not None:
+            query = query.where(documents.c.id.in_(
+                select(findings.c.document_id).where(
+                    findings.c.blocker_table == blocker[0], findings.c.blocker_code == blocker[1]
+                )
+            ))
+        return [row[0] for row in self.connection.execute(query)]
+
+    def by_doc_id(self, doc_id: str) -> list[StoredDocument]:
+        query = self._select_documents().where(documents.c.doc_id == doc_id)
+        return [_stored(row) for row in self.connection.execute(query)]
+
+    def by_autocount_doc_no(self, doc_no: str) -> list[StoredDocument]:
+        query = self._select_documents().where(documents.c.autocount_doc_no == doc_no)
+        return [_stored(row) for row in self.connection.execute(query)]
+
+    def insert_documents(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(insert(documents), rows)
+
+    def update_documents(self, rows: list[dict[str, Any]]) -> None:
+        """Each row: `id` plus the columns to set (all rows the same columns per call)."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            by_columns.setdefault(tuple(sorted(row)), []).append(row)
+        for columns, group in by_columns.items():
+            statement = update(documents).where(documents.c.id == _bind("doc_id")).values(
+                {name: _bind(name) for name in columns if name != "id"}
+            )
+            self.connection.execute(statement, [_rename(row) for row in group])
+
+    # ---- versions ----------------------------------------------------------------------
+    def insert_versions(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(insert(versions), rows)
+
+    def set_version_fields(self, version_id: int, **values: Any) -> None:
+        self.connection.execute(update(versions).where(versions.c.id == version_id)
+                                .values(**values))
+
+    def supersede(self, version_ids: Sequence[int]) -> None:
+        for chunk in _chunks(version_ids):
+            self.connection.execute(
+                update(versions).where(versions.c.id.in_(chunk), versions.c.state == "current")
+                .values(state="superseded")
+            )
+
+    def raws(self, version_ids: Iterable[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for chunk in _chunks(set(version_ids)):
+            query = select(versions.c.id, versions.c.raw).where(versions.c.id.in_(chunk))
+            found.update((row.id, row.raw) for row in self.connection.execute(query))
+        return found
+
+    def approved_before(self, pairs: Iterable[tuple[int, int]]) -> dict[int, str]:
+        """For (document id, version id): the raw of the newest earlier approved version."""
+        wanted = dict(pairs)
+        found: dict[int, tuple[int, str]] = {}
+        for chunk in _chunks(wanted):
+            query = select(versions.c.document_id, versions.c.id, versions.c.raw).where(
+                versions.c.document_id.in_(chunk), versions.c.approved.is_(True)
+            )
+            for row in self.connection.execute(query):
+                limit = wanted[row.document_id]
+                if row.id < limit and row.id > found.get(row.document_id, (0, ""))[0]:
+                    found[row.document_id] = (row.id, row.raw)
+        return {doc: raw for doc, (_, raw) in found.items()}
+
+    def versions_of(self, document_id: int) -> list[Any]:
+        query = select(versions).where(versions.c.document_id == document_id) \
+            .order_by(versions.c.id)
+        return list(self.connection.execute(query))
+
+    # ---- findings, keys, ledger ----------------------------------------------------------
+    def replace_findings(self, document_ids: Sequence[int], rows: list[dict[str, Any]]) -> None:
+        for chunk in _chunks(document_ids):
+            self.connection.execute(delete(findings).where(findings.c.document_id.in_(chunk)))
+        if rows:
+            self.connection.execute(insert(findings), rows)
+
+    def findings_of(self, document_ids: Iterable[int]) -> dict[int, list[Any]]:
+        found: dict[int, list[Any]] = {}
+        for chunk in _chunks(set(document_ids)):
+            query = select(findings).where(findings.c.document_id.in_(chunk)) \
+                .order_by(findings.c.id)
+            for row in self.connection.execute(query):
+                found.setdefault(row.document_id, []).append(row)
+        return found
+
+    def replace_keys(self, document_ids: Sequence[int], rows: list[dict[str, Any]]) -> None:
+        for chunk in _chunks(document_ids):
+            self.connection.execute(delete(doc_keys).where(doc_keys.c.document_id.in_(chunk)))
+        if rows:
+            self.connection.execute(insert(doc_keys), rows)
+
+    def keys_for_references(self, company: str, references: Iterable[str]) -> list[Any]:
+        rows: list[Any] = []
+        for chunk in _chunks(set(references)):
+            query = select(doc_keys.c.document_id, doc_keys.c.type, doc_keys.c.key).where(
+                doc_keys.c.company == company, doc_keys.c.reference.in_(chunk)
+            )
+            rows.extend(self.connection.execute(query))
+        return rows
+
+    def replace_ledger(self, document_ids: Sequence[int], rows: list[dict[str, Any]]) -> None:
+        for chunk in _chunks(document_ids):
+            self.connection.execute(delete(ledger).where(ledger.c.document_id.in_(chunk)))
+        if rows:
+            self.connection.execute(insert(ledger), rows)
+
+    def ledger_for_targets(self, targets: Iterable[str]) -> list[Any]:
+        rows: list[Any] = []
+        for chunk in _chunks(set(targets)):
+            rows.extend(self.connection.execute(select(ledger).where(ledger.c.target.in_(chunk))))
+        return rows
+
+    def ledger_of(self, document_id: int) -> list[Any]:
+        return list(self.connection.execute(
+            select(ledger).where(ledger.c.document_id == document_id)))
+
+    # ---- events --------------------------------------------------------------------------
+    def append_events(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(insert(events), rows)
+
+    def events_of(self, document_id: int) -> list[Any]:
+        query = select(events).where(events.c.document_id == document_id).order_by(events.c.id)
+        return list(self.connection.execute(query))
+
+    def add_intake_error(self, row: dict[str, Any]) -> None:
+        self.connection.execute(insert(intake_errors), [row])
+
+    def intake_errors(self, limit: int = 100) -> list[Any]:
+        query = select(intake_errors).order_by(intake_errors.c.id.desc()).limit(limit)
+        return list(self.connection.execute(query))
+
+    # ---- mappings and master data ------------------------------------------------------------
+    def runtime_mappings(self, company: str) -> dict[MappingTable, dict[str, str]]:
+        tables: dict[MappingTable, dict[str, str]] = {}
+        query = select(mappings).where(mappings.c.company == company).order_by(mappings.c.id)
+        for row in self.connection.execute(query):
+            tables.setdefault(MappingTable(row.table_name), {})[row.source_code] = row.target_code
+        return tables
+
+    def put_mapping(self, company: str, table: MappingTable, source_code: str,
+                    target_code: str, by: str, at: dt.datetime, reason: str | None) -> None:
+        self.connection.execute(delete(mappings).where(
+            mappings.c.company == company, mappings.c.table_name == table.value,
+            mappings.c.source_code == source_code))
+        self.connection.execute(insert(mappings), [{
+            "company": company, "table_name": table.value, "source_code": source_code,
+            "target_code": target_code, "added_by": by, "added_at": at, "reason": reason,
+        }])
+
+    def master_data(self, company: str) -> dict[str, Any] | None:
+        row = self.connection.execute(
+            select(master_data.c.data).where(master_data.c.company == company)).first()
+        return dict(row.data) if row else None
+
+    def save_master_data(self, company: str, data: dict[str, Any], loaded_from: str,
+                         at: dt.datetime) -> None:
+        self.connection.execute(delete(master_data).where(master_data.c.company == company))
+        self.connection.execute(insert(master_data), [{
+            "company": company, "data": data, "loaded_from": loaded_from, "loaded_at": at,
+        }])
+
+
+def finding_from_row(row: Any) -> Finding:
+    return Finding(
+        code=Code(row.code), outcome=Outcome(row.outcome), owner=row.owner, message=row.message,
+        field=row.field, source_value=row.source_value, expected=row.expected,
+        suggestions=tuple(Suggestion(**s) for s in (row.suggestions or [])),
+        blocker=(row.blocker_table, row.blocker_code) if row.blocker_table else None,
+        released_by=row.released_by,
+    )
+
+
+def _bind(name: str) -> Any:
+    return bindparam(f"b_{name}")
+
+
+def _rename(row: dict[str, Any]) -> dict[str, Any]:
+    renamed = {f"b_{key}": value for key, value in row.items() if key != "id"}
+    renamed["b_doc_id"] = row["id"]
+    return renamed

@@ -1,0 +1,195 @@
+"""The holding area's tables (SQLAlchemy Core). Alembic migrations create them; this module is the
+one place that names their columns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData()
+
+
+class Instant(TypeDecorator[dt.datetime]):
+    """A timezone-aware instant on every database: SQLite keeps no offset, so store UTC and
+    hand back an aware datetime."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise ValueError(f"refusing to store a naive timestamp {value!r}")
+        stamp = value.astimezone(dt.UTC)
+        return stamp.replace(tzinfo=None) if dialect.name == "sqlite" else stamp
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        stamp: dt.datetime = value
+        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+
+# One row per document identity (source, type, id). `arrival` orders documents for the ledger
+# and for "the first to arrive keeps its place"; it is the row id.
+documents = Table(
+    "documents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("company", String(64), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("doc_id", String(255), nullable=False),
+    Column("first_received_at", Instant(), nullable=False),
+    Column("current_version_id", Integer),
+    Column("outcome", String(16), nullable=False),
+    Column("owner", String(64)),
+    Column("assignee", String(128)),
+    Column("party_code", String(128)),
+    Column("reference", String(255)),
+    Column("synced_version_id", Integer),
+    Column("autocount_doc_no", String(64)),
+    Column("counts_in_ledger", Boolean, nullable=False, default=True),
+    Column("changed_at", Instant(), nullable=False),
+    UniqueConstraint("source", "type", "doc_id", name="uq_documents_identity"),
+    Index("ix_documents_type_id", "type", "doc_id"),
+    Index("ix_documents_company_outcome", "company", "outcome"),
+    Index("ix_documents_autocount_doc_no", "autocount_doc_no"),
+)
+
+# Every delivery of a version that was stored. `raw` is the payload exactly as received (text),
+# so a rejected payload is never lost and a re-check re-parses the original.
+versions = Table(
+    "versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("version", Integer),
+    Column("source_updated_at", Instant()),
+    Column("content_hash", String(64)),
+    Column("raw", Text, nullable=False),
+    Column("origin", String(512)),
+    Column("received_at", Instant(), nullable=False),
+    Column("status", String(128)),
+    Column("state", String(16), nullable=False),  # current | superseded | stale | invalid
+    Column("outcome", String(16)),
+    Column("approved", Boolean, nullable=False, default=False),
+    Column("problems", JSON),
+    Column("assessment", JSON),
+    Column("released", JSON),  # {code: "who: why"} given by people for this version
+    Index("ix_versions_document", "document_id"),
+)
+
+# The findings of each document's current assessment (replaced on re-check; history is in events).
+findings = Table(
+    "findings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("version_id", Integer, ForeignKey("versions.id"), nullable=False),
+    Column("company", String(64), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("gap", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("field", String(255)),
+    Column("source_value", Text),
+    Column("expected", Text),
+    Column("suggestions", JSON),
+    Column("blocker_table", String(32)),
+    Column("blocker_code", String(512)),
+    Column("released_by", Text),
+    Index("ix_findings_document", "document_id"),
+    Index("ix_findings_code", "company", "code"),
+    Index("ix_findings_blocker", "company", "blocker_table", "blocker_code"),
+)
+
+# Append-only: who did what to which record, when and why. Triggers refuse updates and deletes.
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id")),
+    Column("version_id", Integer),
+    Column("company", String(64)),
+    Column("at", Instant(), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reason", Text),
+    Column("data", JSON),
+    Index("ix_events_document", "document_id"),
+)
+
+# Duplicate-document keys (unique reference, natural key) of each document's current version.
+doc_keys = Table(
+    "doc_keys", metadata,
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("company", String(64), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("key", String(768), nullable=False),
+    Column("reference", String(255), nullable=False),
+    Index("ix_doc_keys_lookup", "company", "type", "key"),
+    Index("ix_doc_keys_document", "document_id"),
+    Index("ix_doc_keys_reference", "company", "reference"),
+)
+
+# The fulfilment ledger: each follower line's base quantity against a target line.
+ledger = Table(
+    "ledger", metadata,
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("target", String(512), nullable=False),
+    Column("target_line", Integer, nullable=False),
+    Column("relation", String(16), nullable=False),
+    Column("base_qty", String(40), nullable=False),
+    Column("line", Integer, nullable=False),
+    Index("ix_ledger_target", "target", "relation"),
+    Index("ix_ledger_document", "document_id"),
+)
+
+# Mappings people added at run time; they join the rules file's tables.
+mappings = Table(
+    "mappings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("company", String(64), nullable=False),
+    Column("table_name", String(32), nullable=False),
+    Column("source_code", String(255), nullable=False),
+    Column("target_code", String(255), nullable=False),
+    Column("added_by", String(128), nullable=False),
+    Column("added_at", Instant(), nullable=False),
+    Column("reason", Text),
+    UniqueConstraint("company", "table_name", "source_code", name="uq_mappings_source"),
+)
+
+# AutoCount master data per company, as one JSON document: it is read whole, never queried.
+master_data = Table(
+    "master_data", metadata,
+    Column("company", String(64), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("loaded_from", String(512)),
+    Column("loaded_at", Instant(), nullable=False),
+)
+
+# Payloads that could not be tied to a document identity; kept whole, never dropped.
+intake_errors = Table(
+    "intake_errors", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("company", String(64)),
+    Column("received_at", Instant(), nullable=False),
+    Column("origin", String(512)),
+    Column("raw", Text, nullable=False),
+    Column("problems", JSON, nullable=False),
+)
