@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from acgate.checks.context import Run
-from acgate.checks.mapping import lookup, resolve_uom
+from acgate.checks.mapping import lookup, unit_of
 from acgate.domain.codes import Code
 from acgate.domain.documents import PURCHASE_TYPES, Line, TradeDocument
 from acgate.domain.rules import Table
@@ -19,7 +19,10 @@ def check_prices(run: Run) -> None:
     if not isinstance(doc, TradeDocument) or not run.rules.for_type(doc.type).price_check:
         return
     tolerance = run.rules.price_tolerance
-    rate = doc.currency_rate if doc.currency and doc.currency != run.rules.home_currency else None
+    foreign = doc.currency is not None and doc.currency != run.rules.home_currency
+    if foreign and doc.currency_rate is None:
+        return  # no rate to convert with: CURRENCY_MISMATCH already holds it
+    rate = doc.currency_rate if foreign else None
     for index, line in enumerate(doc.lines):
         if line.unit_price is None:
             continue
@@ -40,12 +43,7 @@ def check_prices(run: Run) -> None:
 
 
 def _reference_price(run: Run, doc: TradeDocument, line: Line) -> Decimal | None:
-    code, _ = lookup(run, Table.ITEM, line.item)
-    if code is None:
-        return None
-    item = run.company.master.items[code]
-    uom_code, _ = resolve_uom(run, item, line.uom)
-    uom = item.uom(uom_code) if uom_code else None
+    uom = unit_of(run, line.item, line.uom)
     if uom is None:
         return None
     return uom.purchase_price if doc.type in PURCHASE_TYPES else uom.price

@@ -3,6 +3,7 @@ after sync does."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from acgate.checks.context import Run
@@ -105,8 +106,23 @@ def check_after_sync(run: Run, meaning: str | None) -> bool:
     run.sink.add(
         Code.CHANGED_AFTER_SYNC,
         f"changed after it synced as {number} (version policy {policy.value}): {shown}",
-        field=changes[0].field, source_value=changes[0].after, expected=changes[0].before,
+        field=_document_path(changes[0].field, run.doc), source_value=changes[0].after,
+        expected=changes[0].before,
         outcome=Outcome.READY if policy in _ACTING else Outcome.HELD,
     )
     return True
+
+
+_LINE_KEY = re.compile(r"^lines\[line=(-?\d+)\]")
+
+
+def _document_path(path: str, doc: Document) -> str:
+    """A diff keys lines by number (`lines[line=7].qty`); a finding names the path into the
+    document (`lines[2].qty`), or `lines` for a line that is no longer there."""
+    match = _LINE_KEY.match(path)
+    if match is None or not isinstance(doc, TradeDocument):
+        return path
+    number = int(match[1])
+    index = next((i for i, line in enumerate(doc.lines) if line.line == number), None)
+    return "lines" if index is None else f"lines[{index}]{path[match.end():]}"
 

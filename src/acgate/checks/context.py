@@ -12,7 +12,7 @@ from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import Document, Identity
 from acgate.domain.findings import Finding, FindingSink
 from acgate.domain.ledger import Contribution, Relation
-from acgate.domain.masterdata import MasterData
+from acgate.domain.masterdata import ItemUom, MasterData
 from acgate.domain.rules import CompanyRules
 from acgate.matching.parties import PartyMatcher
 
@@ -71,6 +71,10 @@ class Company:
     uom_aliases: dict[str, str]
     outcome_of: dict[Code, Outcome]
     owner_of: dict[Code, str]
+    # Mapping answers never change for one Company (it is rebuilt when mappings or master data
+    # change), and the same codes recur on every line of every document.
+    resolved: dict[tuple[str, str], tuple[str | None, str]] = field(default_factory=dict)
+    units: dict[tuple[str, str], ItemUom | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rules: CompanyRules, master: MasterData) -> Company:

@@ -17,7 +17,8 @@ def check_dates(run: Run) -> None:
     problems: list[tuple[str, str]] = []
     start, end = rules.fiscal_year_start, rules.fiscal_year_end
     if (start and day < start) or (end and day > end):
-        problems.append((f"{day} is outside the fiscal year", f"{start or '...'} to {end or '...'}"))
+        expected = f"{start or '...'} to {end or '...'}"
+        problems.append((f"{day} is outside the fiscal year", expected))
     for period in rules.locked_periods:
         if period.covers(day):
             problems.append((f"{day} is in the locked period {period.start} to {period.end}",

@@ -50,7 +50,7 @@ def document_keys(run: Run, doc: TradeDocument) -> list[tuple[str, str]]:
     keys = []
     if run.rules.for_type(doc.type).unique_reference:
         keys.append(("unique reference", f"ref|{party}|{reference}"))
-    totals, _ = computed_totals(run, doc)
+    totals = run.result.totals or computed_totals(run, doc)[0]
     keys.append(("natural key",
                  f"nat|{party}|{doc.date.isoformat()}|{reference}|{totals['total']}"))
     return keys

@@ -94,7 +94,8 @@ def _check_target(run: Run, target: Identity, kind: Relation, mine: dict[int, De
         ]
         open_lines = [(line, left) for line, left in open_lines if left > 0]
         if open_lines:
-            shown = ", ".join(f"line {line}: {canonical_decimal(left)}" for line, left in open_lines)
+            shown = ", ".join(f"line {line}: {canonical_decimal(left)}"
+                              for line, left in open_lines)
             run.sink.add(
                 Code.PARTIAL_DELIVERY,
                 f"{target} stays open after this delivery ({shown} base units outstanding); "

@@ -16,7 +16,7 @@ from acgate.domain.documents import (
     party_kind,
 )
 from acgate.domain.findings import Suggestion
-from acgate.domain.masterdata import ItemRecord
+from acgate.domain.masterdata import ItemRecord, ItemUom
 from acgate.domain.rules import Table
 from acgate.domain.values import canonical_decimal
 
@@ -29,6 +29,14 @@ _BOOK = {
 
 def lookup(run: Run, table: Table, code: str) -> tuple[str | None, str]:
     """The AutoCount code for a source code, and the rule that decided it (or why not)."""
+    key = (table.value, code)
+    answer = run.company.resolved.get(key)
+    if answer is None:
+        answer = run.company.resolved[key] = _lookup(run, table, code)
+    return answer
+
+
+def _lookup(run: Run, table: Table, code: str) -> tuple[str | None, str]:
     known = run.company.master.codes(table.value)
     mapped = run.rules.mappings.table(table).get(code)
     if mapped is not None:
@@ -161,7 +169,7 @@ def _check_line(run: Run, doc: TradeDocument, index: int, line: Line) -> None:
     item = _check_item(run, prefix, line)
     if item is not None:
         check_uom(run, prefix, line, item)
-    _check_location(run, doc, prefix, line)
+    _check_location(run, doc, index, line)
     if line.tax_code is not None:
         _require(run, Table.TAX, line.tax_code, f"{prefix}.tax_code", Code.TAX_CODE_UNMAPPED,
                  "tax code")
@@ -233,9 +241,11 @@ def check_uom(run: Run, prefix: str, line: Line, item: ItemRecord) -> None:
         )
 
 
-def _check_location(run: Run, doc: TradeDocument, prefix: str, line: Line) -> None:
+def _check_location(run: Run, doc: TradeDocument, index: int, line: Line) -> None:
     word, origin = location_of(run, doc, line)
-    field = f"{prefix}.location" if origin == "location" else "branch"
+    if origin != "location" and any(not earlier.location for earlier in doc.lines[:index]):
+        return  # the branch (or default) is one field: checked for the first line using it
+    field = f"lines[{index}].location" if origin == "location" else "branch"
     if word is not None:
         _require(run, Table.LOCATION, word, field, Code.LOCATION_UNMAPPED, "location")
         return
@@ -281,12 +291,18 @@ def _check_item_document(run: Run, doc: ItemDocument) -> None:
 
 
 
+def unit_of(run: Run, item_code: str, word: str) -> ItemUom | None:
+    """AutoCount's UOM (rate, prices) for a source item code and UOM word, when both resolve."""
+    key = (item_code, word)
+    if key not in run.company.units:
+        target, _ = lookup(run, Table.ITEM, item_code)
+        item = run.company.master.items[target] if target is not None else None
+        uom_code = resolve_uom(run, item, word)[0] if item is not None else None
+        run.company.units[key] = item.uom(uom_code) if item and uom_code else None
+    return run.company.units[key]
+
+
 def base_quantity(run: Run, line: Line) -> Decimal | None:
     """The line's quantity in its item's AutoCount base unit, when item and UOM resolve."""
-    target, _ = lookup(run, Table.ITEM, line.item)
-    if target is None:
-        return None
-    item = run.company.master.items[target]
-    uom_code, _ = resolve_uom(run, item, line.uom)
-    uom = item.uom(uom_code) if uom_code else None
+    uom = unit_of(run, line.item, line.uom)
     return line.qty * uom.rate if uom else None

@@ -35,6 +35,9 @@ class MemoryFacts:
         default_factory=lambda: defaultdict(dict))
     _by_type_id: dict[tuple[DocType, str], list[Identity]] = field(
         default_factory=lambda: defaultdict(list))
+    # What each identity put where, so that replacing it is not a scan of every bucket.
+    _key_slots: dict[Identity, list[tuple[str, str, str]]] = field(default_factory=dict)
+    _ledger_slots: dict[Identity, list[tuple[str, Relation]]] = field(default_factory=dict)
 
     def put(self, identity: Identity, known: KnownDocument) -> None:
         if identity not in self.known:
@@ -42,17 +45,22 @@ class MemoryFacts:
         self.known[identity] = known
 
     def put_keys(self, company: str, identity: Identity, arrival: int, keys: list[str]) -> None:
-        for bucket in self.keys.values():
-            bucket.pop(identity, None)
-        for key in keys:
-            self.keys[(company, identity.type.value, key)][identity] = arrival
+        for slot in self._key_slots.pop(identity, []):
+            self.keys[slot].pop(identity, None)
+        slots = [(company, identity.type.value, key) for key in keys]
+        for slot in slots:
+            self.keys[slot][identity] = arrival
+        self._key_slots[identity] = slots
 
     def put_contributions(self, identity: Identity, contributions: list[Contribution]) -> None:
-        for bucket in self.ledger.values():
-            bucket.pop(identity, None)
+        for slot in self._ledger_slots.pop(identity, []):
+            self.ledger[slot].pop(identity, None)
+        slots = []
         for contribution in contributions:
-            bucket = self.ledger[(contribution.target, contribution.relation)]
-            bucket.setdefault(identity, []).append(contribution)
+            slot = (contribution.target, contribution.relation)
+            self.ledger[slot].setdefault(identity, []).append(contribution)
+            slots.append(slot)
+        self._ledger_slots[identity] = slots
 
     def resolve(self, company: str, source: str | None, ref_type: str, ref_id: str,
                 own_source: str) -> Identity | None:

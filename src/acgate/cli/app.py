@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from acgate.bootstrap import App, NotAWorkspace, open_app, workspace_dir
+from acgate.cli import render
 from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType
 from acgate.domain.rules import Table as MappingTable
@@ -28,8 +29,6 @@ from acgate.sources.readers import read_documents
 from acgate.sources.records import UnsupportedFile
 from acgate.sources.rules_file import RulesFileError, explain_rules, load_rules, rules_as_dict
 from acgate.storage.queue import QueueFilter, count_queue, list_queue
-
-from acgate.cli import render
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="acgate: the readiness gate between source systems and AutoCount.")
@@ -143,10 +142,10 @@ def queue(
     show_all: Annotated[bool, typer.Option("--all", help="Every outcome.")] = False,
     code: Annotated[str | None, typer.Option(help="Only records with this finding code.")] = None,
     owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
-    assignee: Annotated[str | None, typer.Option(help="Only records assigned to this person.")] = None,
-    doc_type: Annotated[DocType | None, typer.Option("--type", help="Only this document type.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="Only records assigned to them.")] = None,
+    doc_type: Annotated[DocType | None, typer.Option("--type", help="Only this type.")] = None,
     party: Annotated[str | None, typer.Option(help="Only this source party code.")] = None,
-    older_than: Annotated[str | None, typer.Option(help="Only records older than e.g. 24h, 3d.")] = None,
+    older_than: Annotated[str | None, typer.Option(help="Older than e.g. 24h, 3d.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 200,
     as_json: AsJson = False,
 ) -> None:
@@ -169,9 +168,12 @@ def queue(
     console.print(render.queue_table(rows, now, total))
 
 
+REF_HELP = "source/type/id, a source id, or an AutoCount document number."
+
+
 @app.command()
-def trace(ref: Annotated[str, typer.Argument(help="source/type/id, a source id, or an AutoCount document number.")],
-          workspace: Workspace = None, as_json: AsJson = False) -> None:
+def trace(ref: Annotated[str, typer.Argument(help=REF_HELP)], workspace: Workspace = None,
+          as_json: AsJson = False) -> None:
     """Everything that happened to one record, from intake to AutoCount."""
     application = opened(workspace)
     try:

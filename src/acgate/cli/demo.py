@@ -12,7 +12,14 @@ from acgate.bootstrap import open_app, workspace_dir
 from acgate.cli.app import Workspace, app, console, fail
 from acgate.cli.render import codes_table, ingest_report
 from acgate.domain.codes import Outcome
-from acgate.service.demo import StepResult, SettableClock, first_moment, install_rules, run_demo, scenario
+from acgate.service.demo import (
+    SettableClock,
+    StepResult,
+    first_moment,
+    install_rules,
+    run_demo,
+    scenario,
+)
 from acgate.storage.queue import QueueFilter, list_queue
 
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -95,20 +96,9 @@ Day = Annotated[dt.date, BeforeValidator(to_date)]
 Instant = Annotated[
     dt.datetime, BeforeValidator(to_instant), PlainSerializer(canonical_instant, return_type=str)
 ]
-Text = Annotated[str, Field(min_length=1), BeforeValidator(lambda v: _text(v))]
-OptText = Annotated[str | None, BeforeValidator(lambda v: _opt_text(v))]
-
-
-def _text(value: Any) -> Any:
-    # Spreadsheet cells give numbers where a code was meant (item 1001): codes are text.
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return str(value)
-    return value.strip() if isinstance(value, str) else value
-
-
-def _opt_text(value: Any) -> Any:
-    value = _text(value)
-    return None if value == "" else value
+Text = Annotated[str, Field(min_length=1)]
+# An empty optional field means absent, as an empty spreadsheet cell does.
+OptText = Annotated[str | None, AfterValidator(lambda v: v or None)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +125,8 @@ def _discount(value: Any) -> Discount:
         number = to_decimal(value)
         percent = False
     if number < 0 or (percent and number > 100):
-        raise ValueError(f"expected an amount >= 0 or a percent 0-100% such as \"5%\", got {value!r}")
+        raise ValueError(
+            f"expected an amount >= 0 or a percent 0-100% such as \"5%\", got {value!r}")
     return Discount(number, percent)
 
 
@@ -145,7 +136,9 @@ DiscountValue = Annotated[
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+    # Spreadsheet cells give numbers where a code was meant (item 1001): codes are text.
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True,
+                              coerce_numbers_to_str=True)
 
 
 class Approval(_Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -38,11 +39,14 @@ class ItemRecord:
     uoms: tuple[ItemUom, ...]
     active: bool = True
     tax_code: str | None = None
+    _by_word: dict[str, ItemUom] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_word", {u.uom.casefold(): u for u in self.uoms})
 
     def uom(self, word: str) -> ItemUom | None:
         """The item's UOM for a word; AutoCount's SQL Server collation ignores case, so do we."""
-        key = word.strip().casefold()
-        return next((u for u in self.uoms if u.uom.casefold() == key), None)
+        return self._by_word.get(word.strip().casefold())
 
 
 @dataclass(slots=True)
@@ -62,12 +66,13 @@ class MasterData:
     def parties(self, kind: str) -> dict[str, PartyRecord]:
         return self.debtors if kind == "customer" else self.creditors
 
-    def codes(self, table: str) -> set[str] | dict[str, object]:
+    def codes(self, table: str) -> Collection[str]:
         """The AutoCount codes that a mapping table maps into."""
-        by_table: dict[str, set[str] | dict[str, object]] = {
-            "customer": self.debtors, "supplier": self.creditors, "item": self.items,  # type: ignore[dict-item]
-            "location": self.locations, "tax": self.tax_codes, "terms": self.terms,  # type: ignore[dict-item]
-            "agent": self.agents, "project": self.projects, "department": self.departments,
+        by_table: dict[str, Collection[str]] = {
+            "customer": self.debtors.keys(), "supplier": self.creditors.keys(),
+            "item": self.items.keys(), "location": self.locations,
+            "tax": self.tax_codes.keys(), "terms": self.terms, "agent": self.agents,
+            "project": self.projects, "department": self.departments,
         }
         return by_table[table]
 

@@ -92,7 +92,8 @@ class StatusWords(_Strict):
             for word in getattr(self, kind):
                 key = word.strip().casefold()
                 if key in seen:
-                    raise ValueError(f"status word {word!r} is listed as both {seen[key]} and {kind}")
+                    raise ValueError(
+                        f"status word {word!r} is listed as both {seen[key]} and {kind}")
                 seen[key] = kind
         return self
 
@@ -204,7 +205,9 @@ class CompanyRules(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Kuala_Lumpur") from None
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Asia/Kuala_Lumpur"
+            ) from None
         return value
 
     @field_validator("price_tolerance")
@@ -224,9 +227,11 @@ class CompanyRules(_Strict):
             if override.outcome not in (Outcome.HELD, Outcome.WAITING, Outcome.READY):
                 raise ValueError(f"{code}: a finding's outcome is held, waiting or ready")
             if spec.by_policy:
-                raise ValueError(f"{code}: its outcome comes from the type's policy; set that instead")
+                raise ValueError(
+                    f"{code}: its outcome comes from the type's policy; set that instead")
             if spec.must_hold and override.outcome is not Outcome.HELD:
-                raise ValueError(f"{code}: a record with this finding cannot be let through; it stays held")
+                raise ValueError(
+                    f"{code}: a record with this finding cannot be let through; it stays held")
         return value
 
     @property

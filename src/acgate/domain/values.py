@@ -10,6 +10,7 @@ from typing import Any
 CENT = Decimal("0.01")
 MAX_NUMBER_PLACES = 6
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 class JsonNumber(Decimal):
@@ -26,6 +27,14 @@ def round_cents(value: Decimal) -> Decimal:
 
 def to_decimal(value: Any) -> Decimal:
     """Parse a money or quantity value strictly; raise ValueError with the fix in the message."""
+    if type(value) is str:  # the common case first: decimals travel as strings
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            number = _grouped(value)
+        if not number.is_finite():
+            raise ValueError(f"expected a finite decimal, got {value!r}")
+        return number
     if isinstance(value, bool):
         raise ValueError("expected a decimal such as \"12.50\", got true/false")
     if isinstance(value, JsonNumber | float):
@@ -42,21 +51,18 @@ def to_decimal(value: Any) -> Decimal:
         return value
     if isinstance(value, int):
         return Decimal(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "") if _is_grouped(value) else value.strip()
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"expected a decimal such as \"12.50\", got {value!r}") from None
-        if not number.is_finite():
-            raise ValueError(f"expected a finite decimal, got {value!r}")
-        return number
     raise ValueError(f"expected a decimal such as \"12.50\", got {type(value).__name__}")
 
 
-def _is_grouped(text: str) -> bool:
+def _grouped(text: str) -> Decimal:
     # "1,200.50" from a spreadsheet is a grouped thousand, never a decimal comma in MY/SG.
-    return re.fullmatch(r"\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*", text) is not None
+    cleaned = text.strip()
+    if _GROUPED.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"expected a decimal such as \"12.50\", got {text!r}") from None
 
 
 def _places(number: Decimal) -> int:

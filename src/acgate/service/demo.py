@@ -74,7 +74,7 @@ def run_demo(app: Any, clock: SettableClock, plan: dict[str, Any],
     company = plan["company"]
     run = DemoRun()
     clock.now = first_moment(plan)
-    _, rechecked = load_master(app.store, app.directory, company, data / plan["master"],
+    load_master(app.store, app.directory, company, data / plan["master"],
                                clock(), DEMO_ACTOR)
     dispatcher = Dispatcher(app.store, app.review, SandboxBook(), clock)
     for step in plan["steps"]:

@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from acgate.checks.approval import approved_as_is
-from acgate.domain.codes import Outcome
+from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import (
     FieldProblem,
     Identity,
@@ -49,9 +51,16 @@ class IntakeProblem:
     kind: str  # unreadable | invalid | conflict | unknown_company
     problems: tuple[FieldProblem, ...]
 
+    @property
+    def code(self) -> str | None:
+        """A payload that breaks the contract (or conflicts with its stored version) is refused
+        as INVALID_DOCUMENT; an unknown company is a configuration matter."""
+        return None if self.kind == "unknown_company" else Code.INVALID_DOCUMENT.value
+
     def __str__(self) -> str:
         where = f"{self.origin} ({self.identity})" if self.identity else self.origin
-        return f"{where}: " + "; ".join(str(p) for p in self.problems)
+        code = f"{self.code}: " if self.code else ""
+        return f"{where}: {code}" + "; ".join(str(p) for p in self.problems)
 
 
 @dataclass(slots=True)
@@ -80,7 +89,7 @@ class IngestReport:
             "stale": self.stale, "refused": self.refused, "outcomes": dict(self.outcomes),
             "codes": dict(self.codes), "problem_count": self.problem_count,
             "problems": [
-                {"origin": p.origin, "identity": p.identity, "kind": p.kind,
+                {"origin": p.origin, "identity": p.identity, "kind": p.kind, "code": p.code,
                  "problems": [{"field": x.path, "problem": x.problem, "fix": x.fix}
                               for x in p.problems]}
                 for p in self.problems
@@ -101,15 +110,14 @@ def raw_text(payload: Any) -> str:
 
 
 def content_hash(canonical: dict[str, Any]) -> str:
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class Intake:
     """Runs intake in batches, one transaction per batch (one in all for a dry run)."""
 
     def __init__(self, store: Store, directory: CompanyDirectory,
-                 clock: Callable[[], dt.datetime], batch_size: int = 500) -> None:
+                 clock: Callable[[], dt.datetime], batch_size: int = 1000) -> None:
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -145,6 +153,7 @@ class _Batch:
         self.report = report
         self.keep_verdicts = keep_verdicts
         self.works: list[Work] = []
+        self.pending: set[Identity] = set()
         self.new_rows: dict[int, dict[str, Any]] = {}
         self.version_rows: dict[int, dict[str, Any]] = {}
         self.superseded: list[int] = []
@@ -155,9 +164,9 @@ class _Batch:
         self.stored = self.repo.by_identities(
             identity for r in records if (identity := raw_identity(r.payload)) is not None
         )
-        for record in records:
+        for raw in records:
             self.report.received += 1
-            self._take(record)
+            self._take(raw)
         self._flush()
 
     # ---- classifying each payload -----------------------------------------------------------
@@ -180,7 +189,7 @@ class _Batch:
             self._refuse(record, identity, "unknown_company",
                          [FieldProblem("company", str(error), "configure the company")])
             return
-        if any(work.identity == identity for work in self.works):
+        if identity in self.pending:
             self._flush()  # two versions of one document in a batch: judge them in order
             self.stored.update(self.repo.by_identities([identity]))
         if isinstance(parsed, list):
@@ -203,7 +212,8 @@ class _Batch:
                 self.report.refused += 1
                 self._event(stored.id, "refused", f"{key.describe()} arrived again with "
                             "different content; the stored version stands",
-                            {"origin": record.origin, "raw": raw_text(record.payload)})
+                            {"origin": record.origin, "code": Code.INVALID_DOCUMENT.value,
+                             "raw": raw_text(record.payload)})
                 self._refuse_noted(record, identity, "conflict", [FieldProblem(
                     "version", f"{key.describe()} is already stored with different content",
                     "send the change as a newer version")])
@@ -259,6 +269,7 @@ class _Batch:
             ] or None, "released": {},
         }
         self.report.new_versions += 1
+        self.pending.add(identity)
         self.works.append(Work(
             document_id=document_id, version_id=version_id, identity=identity, company=company,
             doc=doc, problems=problems, first_received_at=first_received, previous=stored,
@@ -342,4 +353,5 @@ class _Batch:
                     self.now, "acgate", "a document it depends on is tracked",
                     only_changes=True)
         self.works, self.new_rows, self.version_rows = [], {}, {}
+        self.pending = set()
         self.superseded, self.events = [], []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -10,37 +9,38 @@ from typing import Any
 from acgate.checks.context import Assessment
 from acgate.domain.codes import Outcome
 from acgate.domain.findings import Finding
-from acgate.domain.values import canonical_decimal
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return canonical_decimal(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    return value
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def assessment_json(assessment: Assessment, checked_at: dt.datetime) -> dict[str, Any]:
     """What the trace needs to show of one check: findings, mappings, UOM conversions,
-    duplicate checks and totals."""
+    duplicate checks and totals. Built by hand: this runs once per document at intake."""
     return {
         "checked_at": checked_at.isoformat(),
         "outcome": assessment.outcome.value,
         "findings": [f.as_dict() for f in assessment.findings],
-        "mapped": _plain(assessment.mapped),
-        "conversions": _plain(assessment.conversions),
-        "duplicate_checks": _plain(assessment.duplicate_checks),
-        "totals": _plain(assessment.totals),
-        "scheduled_for": _plain(assessment.scheduled_for),
+        "mapped": [
+            {"field": m.field, "source_value": m.source_value,
+             "autocount_value": m.autocount_value, "rule": m.rule}
+            for m in assessment.mapped
+        ],
+        "conversions": [
+            {"field": c.field, "item": c.item, "source_uom": c.source_uom, "alias": c.alias,
+             "autocount_uom": c.autocount_uom, "autocount_rate": str(c.autocount_rate),
+             "source_rate": _text(c.source_rate), "qty": str(c.qty),
+             "base_qty": str(c.base_qty), "base_uom": c.base_uom}
+            for c in assessment.conversions
+        ],
+        "duplicate_checks": [
+            {"kind": d.kind, "key": d.key, "found": list(d.found)}
+            for d in assessment.duplicate_checks
+        ],
+        "totals": {name: str(value) for name, value in assessment.totals.items()},
+        "scheduled_for": assessment.scheduled_for.isoformat() if assessment.scheduled_for
+        else None,
     }
 
 

@@ -47,7 +47,8 @@ def find_document(repo: Repository, ref: str) -> StoredDocument:
         raise ReviewError(f"no document {ref!r}; use source/type/id as `acgate queue` shows it")
     if len(candidates) > 1:
         names = ", ".join(str(c.identity) for c in candidates)
-        raise ReviewError(f"{ref!r} names {len(candidates)} documents ({names}); use source/type/id")
+        raise ReviewError(
+            f"{ref!r} names {len(candidates)} documents ({names}); use source/type/id")
     return candidates[0]
 
 
@@ -139,8 +140,15 @@ class Review:
         company = self.directory.company_of(company)
         with self.store.transaction() as repo:
             checks = self.directory.get(repo, company)
-            known = checks.master.codes(table.value) if table is not Table.UOM else None
-            if known is not None and target_code not in known:
+            if table is Table.UOM:
+                # AutoCount keeps UOMs per item, matched ignoring case: the alias must name a
+                # UOM that some item has.
+                uoms = {u.uom.casefold() for item in checks.master.items.values()
+                        for u in item.uoms}
+                known: set[str] = {target_code} if target_code.casefold() in uoms else set()
+            else:
+                known = set(checks.master.codes(table.value))
+            if target_code not in known:
                 raise ReviewError(
                     f"{target_code!r} is not among AutoCount's {table.value} codes for "
                     f"{company}; load the master data that has it, or choose an existing code"

@@ -115,15 +115,15 @@ class Repository:
         )
 
     def by_identities(self, identities: Iterable[Identity]) -> dict[Identity, StoredDocument]:
+        wanted = set(identities)
         found: dict[Identity, StoredDocument] = {}
-        for chunk in _chunks(set(identities)):
-            keys = [(i.source, i.type.value, i.id) for i in chunk]
-            query = self._select_documents().where(
-                tuple_(documents.c.source, documents.c.type, documents.c.doc_id).in_(keys)
-            )
+        # A plain IN on the indexed id column is much faster than a row-value IN in SQLite.
+        for chunk in _chunks({identity.id for identity in wanted}):
+            query = self._select_documents().where(documents.c.doc_id.in_(chunk))
             for row in self.connection.execute(query):
                 stored = _stored(row)
-                found[stored.identity] = stored
+                if stored.identity in wanted:
+                    found[stored.identity] = stored
         return found
 
     def by_type_and_id(self, pairs: Iterable[tuple[str, str]]) -> list[StoredDocument]:

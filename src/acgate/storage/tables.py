@@ -68,7 +68,7 @@ documents = Table(
     Column("counts_in_ledger", Boolean, nullable=False, default=True),
     Column("changed_at", Instant(), nullable=False),
     UniqueConstraint("source", "type", "doc_id", name="uq_documents_identity"),
-    Index("ix_documents_type_id", "type", "doc_id"),
+    Index("ix_documents_doc_id", "doc_id", "type"),
     Index("ix_documents_company_outcome", "company", "outcome"),
     Index("ix_documents_autocount_doc_no", "autocount_doc_no"),
 )

@@ -56,6 +56,13 @@ def test_a_foreign_price_is_converted_at_the_currency_rate() -> None:
         Code.PRICE_OUT_OF_TOLERANCE]
 
 
+def test_a_foreign_price_without_a_rate_is_not_compared_unconverted() -> None:
+    # 30 USD is not 30 MYR; without the rate only the missing rate is the finding.
+    doc = trade(party={"code": "C-USD"}, currency="USD", lines=[line(unit_price="30.00")])
+
+    assert codes(check(doc, rules=PRICED)) == [Code.CURRENCY_MISMATCH]
+
+
 def test_purchase_documents_compare_with_the_purchase_price() -> None:
     doc = trade("purchase_invoice", lines=[line(unit_price="96.00")])
 

@@ -166,3 +166,15 @@ def test_a_cancellation_before_sync_is_a_rejection_not_a_cancellation_after_sync
 
     assert result.outcome is Outcome.REJECTED
     assert codes(result) == []
+
+
+def test_a_line_changed_after_sync_is_named_by_its_path_in_the_document() -> None:
+    synced = trade(lines=[line(1), line(7)])
+
+    changed = check(trade(version=2, lines=[line(1), line(7, qty="5")]),
+                    history=history(synced=synced))
+    removed = check(trade(version=2, lines=[line(7)]), history=history(synced=synced))
+
+    assert only(changed, Code.CHANGED_AFTER_SYNC).field == "lines[1].qty"
+    assert "lines[line=7].qty: 2 -> 5" in only(changed, Code.CHANGED_AFTER_SYNC).message
+    assert only(removed, Code.CHANGED_AFTER_SYNC).field == "lines"

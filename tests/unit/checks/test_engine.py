@@ -41,7 +41,7 @@ def test_a_waiting_finding_outweighs_a_ready_note() -> None:
 def test_every_check_reports_on_the_same_version() -> None:
     rules = company_rules(types={"sales_invoice": {"approval_required": True,
                                                    "price_check": True}})
-    doc = trade(status="on_hold", date="2026-12-01", agent="ali", currency="USD",
+    doc = trade(status="on_hold", date="2026-12-01", agent="ali", currency="USD", currency_rate="1",
                 lines=[line(1, item="SKU-OLD", uom="box", tax_code="SST8"),
                        line(2, unit_price="200.00", location="Ipoh")],
                 totals={"subtotal": "1.00"})

@@ -126,6 +126,14 @@ def test_an_unmapped_branch_is_held_for_operations() -> None:
     assert finding.source_value == "Ipoh"
 
 
+def test_an_unmapped_branch_is_one_finding_however_many_lines_use_it() -> None:
+    result = check(trade(branch="Ipoh", lines=[line(1), line(2, location="HQ"), line(3)]))
+
+    assert [f.field for f in result.findings] == ["branch"]
+    assert [f.field for f in check(trade(branch=None, lines=[line(1), line(2)])).findings] == [
+        "branch"]
+
+
 def test_a_line_location_overrides_the_branch() -> None:
     unmapped_line = check(trade(lines=[line(location="Ipoh")]))
     assert only(unmapped_line, Code.LOCATION_UNMAPPED).field == "lines[0].location"

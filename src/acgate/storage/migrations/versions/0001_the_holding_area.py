@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:54:51.416331
+Create Date: 2026-11-25 15:05:29.607602
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def upgrade() -> None:
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.create_index("ix_documents_autocount_doc_no", ["autocount_doc_no"], unique=False)
         batch_op.create_index("ix_documents_company_outcome", ["company", "outcome"], unique=False)
-        batch_op.create_index("ix_documents_type_id", ["type", "doc_id"], unique=False)
+        batch_op.create_index("ix_documents_doc_id", ["doc_id", "type"], unique=False)
 
     op.create_table(
         "intake_errors",
@@ -241,7 +241,7 @@ def downgrade() -> None:
     op.drop_table("mappings")
     op.drop_table("intake_errors")
     with op.batch_alter_table("documents", schema=None) as batch_op:
-        batch_op.drop_index("ix_documents_type_id")
+        batch_op.drop_index("ix_documents_doc_id")
         batch_op.drop_index("ix_documents_company_outcome")
         batch_op.drop_index("ix_documents_autocount_doc_no")
 

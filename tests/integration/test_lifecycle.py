@@ -1,0 +1,236 @@
+"""A record's life past intake: dependencies, syncing to the sandbox book, changes and
+cancellations after sync, waits that expire, master data reloads, and the trace of it all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from acgate.autocount.sandbox import SandboxBook
+from acgate.bootstrap import App
+from acgate.domain.codes import Outcome
+from acgate.domain.documents import DocType
+from acgate.service.dispatch import Dispatcher
+from acgate.service.masters import load_master
+
+from .support import (
+    COMPANY,
+    MASTER,
+    Clock,
+    Files,
+    codes,
+    delivery,
+    events,
+    ingest,
+    line,
+    order,
+    outcome,
+    stored,
+    trace_of,
+    trade,
+)
+
+
+@pytest.fixture
+def book() -> SandboxBook:
+    return SandboxBook()
+
+
+@pytest.fixture
+def dispatcher(app: App, book: SandboxBook, clock: Clock) -> Dispatcher:
+    return Dispatcher(app.store, app.review, book, clock)
+
+
+def invoice(doc_id: str = "INV-1", **kwargs: object) -> dict[str, object]:
+    kwargs.setdefault("status", "ready_to_bill")
+    return trade("sales_invoice", doc_id, **kwargs)  # type: ignore[arg-type]
+
+
+# ---- dependencies -------------------------------------------------------------------------------
+
+def test_a_delivery_waits_for_its_order_to_sync_then_moves_on_once(
+        app: App, files: Files, dispatcher: Dispatcher, book: SandboxBook) -> None:
+    ingest(app, files, order("SO-1"), delivery("DO-1", "SO-1"))
+    assert outcome(app, "SO-1") is Outcome.READY
+    assert outcome(app, "DO-1") is Outcome.WAITING
+    [finding] = trace_of(app, "DO-1").as_dict()["findings"]
+    assert finding["code"] == "DEPENDENCY_PENDING"
+    assert finding["source_value"] == "shop/sales_order/SO-1"
+    before = len(events(app, "DO-1"))
+
+    report = dispatcher.sync_ready()
+
+    assert [identity for identity, _ in report.posted] == ["shop/sales_order/SO-1"]
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    assert outcome(app, "DO-1") is Outcome.READY
+    new = events(app, "DO-1")[before:]
+    assert len(new) == 1
+    assert (new[0]["data"]["previous_outcome"], new[0]["data"]["outcome"]) == ("waiting",
+                                                                              "ready")
+    assert codes(app, "DO-1") == []
+
+    dispatcher.sync_ready()
+
+    assert outcome(app, "DO-1") is Outcome.SYNCED
+    assert (DocType.DELIVERY_ORDER, stored(app, "DO-1").autocount_doc_no) in book.documents
+
+
+def test_a_delivery_that_arrives_before_its_order_waits_for_it(
+        app: App, files: Files, dispatcher: Dispatcher) -> None:
+    ingest(app, files, delivery("DO-1", "SO-1"))
+    [finding] = trace_of(app, "DO-1").as_dict()["findings"]
+    assert finding["code"] == "DEPENDENCY_PENDING"
+    assert "has not arrived" in finding["message"]
+
+    ingest(app, files, order("SO-1"), name="late-order.jsonl")
+    assert outcome(app, "DO-1") is Outcome.WAITING
+    dispatcher.sync_ready()
+
+    assert outcome(app, "DO-1") is Outcome.READY
+
+
+@pytest.mark.parametrize("order_first", [True, False])
+def test_a_tracked_document_satisfies_its_followers_at_once(app: App, files: Files,
+                                                            order_first: bool) -> None:
+    purchase = trade("purchase_order", "PO-1", party="400-P001")
+    received = trade("goods_received", "GR-1", party="400-P001", status="received",
+                     based_on=[{"type": "purchase_order", "id": "PO-1"}],
+                     lines=[line(unit_price=None)])
+    first, second = (purchase, received) if order_first else (received, purchase)
+
+    ingest(app, files, first, name="first.jsonl")
+    ingest(app, files, second, name="second.jsonl")
+
+    assert outcome(app, "PO-1") is Outcome.TRACKED
+    assert outcome(app, "GR-1") is Outcome.READY
+    assert codes(app, "GR-1") == []
+
+
+# ---- after sync ---------------------------------------------------------------------------------
+
+def test_a_newer_version_after_sync_follows_the_version_policy(
+        app: App, files: Files, dispatcher: Dispatcher, book: SandboxBook) -> None:
+    ingest(app, files, order("SO-1"), invoice("INV-1"))
+    dispatcher.sync_ready()
+    so_number = stored(app, "SO-1").autocount_doc_no
+
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]),
+           invoice("INV-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+
+    # sales_order: version_policy update -> the dispatcher may carry it out.
+    [changed] = trace_of(app, "SO-1").as_dict()["findings"]
+    assert (changed["code"], changed["outcome"]) == ("CHANGED_AFTER_SYNC", "ready")
+    assert "update" in changed["message"]
+    assert changed["field"] == "lines[0].qty"
+    assert outcome(app, "SO-1") is Outcome.READY
+    # sales_invoice: version_policy review -> held for accounts.
+    [review] = trace_of(app, "INV-1").as_dict()["findings"]
+    assert (review["code"], review["outcome"], review["owner"]) == (
+        "CHANGED_AFTER_SYNC", "held", "accounts")
+    assert outcome(app, "INV-1") is Outcome.HELD
+    assert trace_of(app, "INV-1").changed_after_sync
+
+    report = dispatcher.sync_ready()
+
+    assert report.updated == [("shop/sales_order/SO-1", so_number)]
+    assert book.documents[(DocType.SALES_ORDER, so_number or "")]["lines"][0]["qty"] == "5"
+    assert outcome(app, "INV-1") is Outcome.HELD
+
+
+def test_a_cancellation_after_sync_follows_the_cancel_policy(
+        app: App, files: Files, dispatcher: Dispatcher, book: SandboxBook) -> None:
+    ingest(app, files, order("SO-1"), invoice("INV-1"))
+    dispatcher.sync_ready()
+    so_number = stored(app, "SO-1").autocount_doc_no or ""
+
+    ingest(app, files, order("SO-1", version=2, status="cancelled"),
+           invoice("INV-1", version=2, status="void"), name="cancel.jsonl")
+
+    [cancel] = trace_of(app, "SO-1").as_dict()["findings"]
+    assert (cancel["code"], cancel["outcome"]) == ("CANCELLED_AFTER_SYNC", "ready")
+    assert "reverse" in cancel["message"]
+    [review] = trace_of(app, "INV-1").as_dict()["findings"]
+    assert (review["code"], review["outcome"]) == ("CANCELLED_AFTER_SYNC", "held")
+    assert "review" in review["message"]
+
+    report = dispatcher.sync_ready()
+
+    assert report.voided == [("shop/sales_order/SO-1", so_number)]
+    assert book.documents[(DocType.SALES_ORDER, so_number)]["cancelled"] is True
+    assert outcome(app, "INV-1") is Outcome.HELD
+
+
+def test_a_cancellation_before_sync_rejects_the_record(app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", status="draft"))
+    ingest(app, files, order("SO-1", version=2, status="Cancelled "), name="v2.jsonl")
+
+    assert outcome(app, "SO-1") is Outcome.REJECTED
+    assert stored(app, "SO-1").owner is None
+
+
+# ---- time and master data ---------------------------------------------------------------------
+
+def test_a_wait_past_the_rule_becomes_held_with_wait_expired(app: App, files: Files,
+                                                             clock: Clock) -> None:
+    ingest(app, files, order("SO-1", status="draft"))
+    assert outcome(app, "SO-1") is Outcome.WAITING
+
+    clock.advance(dt.timedelta(hours=47))
+    assert app.review.recheck() == []  # nothing changed: no verdict recorded as an event
+    assert outcome(app, "SO-1") is Outcome.WAITING
+
+    clock.advance(dt.timedelta(hours=2))
+    [verdict] = app.review.recheck()
+
+    assert verdict.outcome is Outcome.HELD
+    found = trace_of(app, "SO-1").as_dict()
+    assert found["outcome"] == "held"
+    assert found["owner"] == "operations"
+    assert sorted(f["code"] for f in found["findings"]) == ["STATUS_NOT_READY", "WAIT_EXPIRED"]
+    assert found["events"][-1]["data"]["outcome"] == "held"
+
+
+def test_a_master_data_reload_rechecks_open_records(app: App, files: Files,
+                                                    workspace: Path, clock: Clock) -> None:
+    ingest(app, files, order("SO-1", lines=[line(item="NEW-300", unit_price="9.00")]),
+           order("SO-2", lines=[line(item="NOPE-1")]))
+    assert codes(app, "SO-1") == ["ITEM_UNMAPPED"]
+    before = len(events(app, "SO-2"))
+    extended = {**MASTER, "items": [*MASTER["items"], {
+        "code": "NEW-300", "description": "New thing", "base_uom": "PCS", "active": True,
+        "uoms": [{"uom": "PCS", "rate": "1"}]}]}
+    path = workspace / "master-2.json"
+    path.write_text(json.dumps(extended))
+
+    clock.advance(dt.timedelta(hours=1))
+    _, rechecked = load_master(app.store, app.directory, COMPANY, path, clock(), "carol")
+
+    assert rechecked == 2
+    assert outcome(app, "SO-1") is Outcome.READY
+    last = events(app, "SO-1")[-1]
+    assert (last["actor"], last["data"]["outcome"]) == ("carol", "ready")
+    assert "master-2.json" in last["reason"]
+    assert outcome(app, "SO-2") is Outcome.HELD
+    assert len(events(app, "SO-2")) == before  # unchanged: no event
+
+
+def test_the_trace_of_a_rate_mismatch_shows_the_whole_conversion(app: App,
+                                                                  files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=[line(uom="ctn", qty="2", unit_price="140.00",
+                                                 uom_rate="10")]))
+
+    found = trace_of(app, "shop/sales_order/SO-1").as_dict()
+
+    assert found["outcome"] == "held"
+    [finding] = found["findings"]
+    assert (finding["code"], finding["field"], finding["source_value"], finding["expected"]) == (
+        "UOM_RATE_MISMATCH", "lines[0].uom_rate", "10", "12")
+    [conversion] = found["conversions"]
+    assert conversion["source_uom"] == "ctn"
+    assert conversion["alias"] == "CTN"
+    assert (conversion["autocount_uom"], conversion["autocount_rate"]) == ("CTN", "12")
+    assert conversion["source_rate"] == "10"
+    assert (conversion["base_qty"], conversion["base_uom"]) == ("24", "PCS")

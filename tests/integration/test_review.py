@@ -1,0 +1,182 @@
+"""What people do in the holding area, through the service layer: release, reject, assign,
+comment, add a mapping; and what the trace then shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from acgate.bootstrap import App
+from acgate.domain.codes import Outcome
+from acgate.domain.rules import Table
+from acgate.service.review import ReviewError
+from acgate.storage.queue import QueueFilter, list_queue
+
+from .support import (
+    COMPANY,
+    Files,
+    codes,
+    count_rows,
+    events,
+    ingest,
+    line,
+    order,
+    outcome,
+    trace_of,
+)
+
+RATE_MISMATCH = [line(uom="ctn", qty="1", unit_price="140.00", uom_rate="10")]
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_release_needs_a_reason(app: App, files: Files, reason: str) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH))
+
+    with pytest.raises(ReviewError, match="reason"):
+        app.review.release("shop/sales_order/SO-1", "alice", reason)
+
+    assert outcome(app, "SO-1") is Outcome.HELD
+    assert [e["kind"] for e in events(app, "SO-1")] == ["received"]
+
+
+def test_a_release_lets_a_held_record_on_and_records_who_and_why(app: App,
+                                                                 files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH))
+    assert codes(app, "SO-1") == ["UOM_RATE_MISMATCH"]
+
+    verdict = app.review.release("shop/sales_order/SO-1", "alice", "carton of 10 agreed")
+
+    assert verdict.outcome is Outcome.READY
+    found = trace_of(app, "shop/sales_order/SO-1").as_dict()
+    assert found["outcome"] == "ready"
+    [finding] = found["findings"]
+    assert finding["code"] == "UOM_RATE_MISMATCH"
+    assert finding["outcome"] == "ready"
+    assert finding["released_by"] == "alice: carton of 10 agreed"
+    released = found["events"][-1]
+    assert (released["kind"], released["actor"], released["reason"]) == (
+        "released", "alice", "carton of 10 agreed")
+    assert (released["data"]["previous_outcome"], released["data"]["outcome"]) == ("held",
+                                                                                  "ready")
+
+
+def test_a_must_hold_finding_cannot_be_released(app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=[line(item="NOPE-1")]))
+
+    with pytest.raises(ReviewError, match="ITEM_UNMAPPED"):
+        app.review.release("SO-1", "alice", "ship it anyway")
+
+    assert outcome(app, "SO-1") is Outcome.HELD
+    assert [e["kind"] for e in events(app, "SO-1")] == ["received"]
+
+
+def test_only_held_or_waiting_records_can_be_released(app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1"))
+
+    with pytest.raises(ReviewError, match="ready"):
+        app.review.release("SO-1", "alice", "why not")
+
+
+def test_a_rejected_record_is_reopened_by_a_newer_version(app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=[line(item="NOPE-1")]))
+    with pytest.raises(ReviewError, match="reason"):
+        app.review.reject("SO-1", "alice", " ")
+
+    app.review.reject("SO-1", "alice", "duplicate of SO-0")
+
+    found = trace_of(app, "SO-1").as_dict()
+    assert found["outcome"] == "rejected"
+    assert found["owner"] is None
+    rejected = found["events"][-1]
+    assert (rejected["kind"], rejected["actor"], rejected["reason"]) == (
+        "rejected", "alice", "duplicate of SO-0")
+    with pytest.raises(ReviewError, match="rejected"):
+        app.review.reject("SO-1", "alice", "again")
+
+    ingest(app, files, order("SO-1", version=2), name="v2.jsonl")
+
+    assert outcome(app, "SO-1") is Outcome.READY
+    assert [e["kind"] for e in events(app, "SO-1")] == ["received", "rejected", "received"]
+
+
+def test_an_assigned_record_shows_in_the_assignees_queue(app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH), order("SO-2", lines=RATE_MISMATCH))
+
+    app.review.assign("shop/sales_order/SO-2", "alice", "mei.ling")
+
+    with app.store.transaction() as repo:
+        mine = list_queue(repo, QueueFilter(assignee="mei.ling"), app.clock())
+    assert [str(row.identity) for row in mine] == ["shop/sales_order/SO-2"]
+    assert mine[0].owner == "accounts"
+    found = trace_of(app, "SO-2").as_dict()
+    assert found["assignee"] == "mei.ling"
+    assert found["events"][-1]["kind"] == "assigned"
+    assert found["events"][-1]["data"]["assignee"] == "mei.ling"
+
+
+def test_a_comment_shows_in_the_trace(app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH))
+
+    app.review.comment("SO-1", "bob", "asked the warehouse how many per carton")
+
+    last = trace_of(app, "SO-1").events[-1]
+    assert (last["kind"], last["actor"], last["reason"]) == (
+        "commented", "bob", "asked the warehouse how many per carton")
+    with pytest.raises(ReviewError):
+        app.review.comment("SO-1", "bob", "")
+
+
+def test_an_unknown_reference_is_a_clear_error(app: App) -> None:
+    with pytest.raises(ReviewError, match="no document 'SO-404'"):
+        app.review.release("SO-404", "alice", "x")
+
+
+# ---- mappings -----------------------------------------------------------------------------------
+
+def test_a_mapping_moves_on_every_record_waiting_only_on_it(app: App, files: Files) -> None:
+    ingest(app, files,
+           order("SO-1", lines=[line(uom="carton", qty="1", unit_price="140.00")]),
+           order("SO-2", lines=[line(1, uom="Carton", qty="1", unit_price="140.00"),
+                                line(2, uom=" CARTON", qty="2", unit_price="140.00")]),
+           order("SO-3", lines=[line(1, uom="carton", qty="1", unit_price="140.00"),
+                                line(2, item="NOPE-1")]),
+           order("SO-4", lines=[line(item="NOPE-2")]))
+    assert codes(app, "SO-2") == ["UOM_UNKNOWN", "UOM_UNKNOWN"]
+    assert sorted(codes(app, "SO-3")) == ["ITEM_UNMAPPED", "UOM_UNKNOWN"]
+    before = {ref: len(events(app, ref)) for ref in ("SO-1", "SO-2", "SO-3", "SO-4")}
+
+    result = app.review.add_mapping(COMPANY, Table.UOM, "carton", "CTN", "alice",
+                                    "carton is AutoCount's CTN")
+
+    assert result.moved_on == ["shop/sales_order/SO-1", "shop/sales_order/SO-2"]
+    assert result.rechecked == 3
+    for ref in ("SO-1", "SO-2"):
+        assert outcome(app, ref) is Outcome.READY
+    assert outcome(app, "SO-3") is Outcome.HELD
+    assert codes(app, "SO-3") == ["ITEM_UNMAPPED"]
+    assert outcome(app, "SO-4") is Outcome.HELD
+    for ref in ("SO-1", "SO-2", "SO-3"):
+        new = events(app, ref)[before[ref]:]
+        assert len(new) == 1, (ref, new)
+        assert (new[0]["kind"], new[0]["actor"]) == ("mapping_added", "alice")
+        assert "carton" in new[0]["reason"] and "CTN" in new[0]["reason"]
+    assert len(events(app, "SO-4")) == before["SO-4"]
+    # The trace names the mapping that did it.
+    mapped = trace_of(app, "SO-1").as_dict()["mapped"]
+    assert any(m["field"] == "lines[0].uom" and m["autocount_value"] == "CTN" for m in mapped)
+
+
+def test_a_mapping_to_a_code_autocount_does_not_have_is_refused(app: App,
+                                                                files: Files) -> None:
+    ingest(app, files, order("SO-1", branch="Ipoh"),
+           order("SO-2", lines=[line(uom="crate")]))
+    assert codes(app, "SO-1") == ["LOCATION_UNMAPPED"]
+
+    with pytest.raises(ReviewError, match="'IP' is not among AutoCount's location codes"):
+        app.review.add_mapping(COMPANY, Table.LOCATION, "Ipoh", "IP", "alice")
+    with pytest.raises(ReviewError, match="'CRATE'"):
+        app.review.add_mapping(COMPANY, Table.UOM, "crate", "CRATE", "alice")
+
+    assert count_rows(app, "mappings") == 0
+    assert outcome(app, "SO-1") is Outcome.HELD
+    assert app.review.add_mapping(COMPANY, Table.LOCATION, "Ipoh", "PG", "alice").moved_on == [
+        "shop/sales_order/SO-1"]
