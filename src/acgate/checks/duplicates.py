@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from acgate.checks.amounts import computed_totals
 from acgate.checks.context import DuplicateCheck, Run
 from acgate.checks.mapping import lookup
@@ -50,10 +52,19 @@ def document_keys(run: Run, doc: TradeDocument) -> list[tuple[str, str]]:
     keys = []
     if run.rules.for_type(doc.type).unique_reference:
         keys.append(("unique reference", f"ref|{party}|{reference}"))
-    totals = run.result.totals or computed_totals(run, doc)[0]
     keys.append(("natural key",
-                 f"nat|{party}|{doc.date.isoformat()}|{reference}|{totals['total']}"))
+                 f"nat|{party}|{doc.date.isoformat()}|{reference}|{_amount(run, doc)}"))
     return keys
+
+
+def _amount(run: Run, doc: TradeDocument) -> str:
+    """The total, or for an unpriced delivery or receipt what it moved: two partial deliveries
+    on one day against one PO differ in their lines, not in a total of zero."""
+    if all(line.unit_price is not None for line in doc.lines):
+        return str((run.result.totals or computed_totals(run, doc)[0])["total"])
+    moved = sorted(f"{line.item}:{line.uom.strip().casefold()}:{line.qty.normalize()}"
+                   for line in doc.lines)
+    return hashlib.sha256(";".join(moved).encode()).hexdigest()[:16]
 
 
 def check_duplicate_document(run: Run) -> None:

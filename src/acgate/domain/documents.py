@@ -215,8 +215,8 @@ class Envelope(_Model):
     def _ordered(self) -> Envelope:
         if self.version is None and self.updated_at is None:
             raise ValueError(
-                "needs `version` (an integer >= 1) or `updated_at` (RFC 3339 with offset) "
-                "so that its versions can be ordered"
+                "version: needs `version` (an integer >= 1) or `updated_at` (RFC 3339 with "
+                "offset) so that its versions can be ordered"
             )
         return self
 

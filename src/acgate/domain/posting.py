@@ -1,0 +1,57 @@
+"""What acgate asks AutoCount to hold: a document with every code already mapped.
+
+A `Posting` is built from a ready version and the mappings its checks applied; the AutoCount
+clients (cloud, bridge, xlsx) only translate it into their wire format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from acgate.domain.documents import DocType
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """The AutoCount line a posting line fulfils (a DO line from an SO line, and so on)."""
+
+    from_type: DocType
+    from_doc_no: str
+    from_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostingLine:
+    line: int
+    item: str
+    uom: str
+    qty: Decimal
+    unit_price: Decimal | None = None
+    discount: str | None = None  # an amount, or "N%" as AutoCount's discount formula
+    tax_code: str | None = None
+    location: str | None = None
+    description: str | None = None
+    project: str | None = None
+    department: str | None = None
+    transfer: Transfer | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    doc_type: DocType
+    date: dt.date
+    party_code: str | None
+    party_name: str | None
+    lines: tuple[PostingLine, ...]
+    # acgate's idempotency key, carried in the configured remark field ("acg:" + <= 36 chars).
+    key: str
+    doc_no: str | None = None  # None: AutoCount allocates the number
+    reference: str | None = None
+    description: str | None = None
+    currency: str | None = None
+    currency_rate: Decimal | None = None
+    agent: str | None = None
+    terms: str | None = None
+    location: str | None = None
