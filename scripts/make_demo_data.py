@@ -59,6 +59,12 @@ SO_APPROVERS = ["mei.ling", "ahmad.faiz", "kavitha.r"]
 PO_APPROVERS = ["farid.purchasing", "jessica.tan"]
 
 
+def copy(payload: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON-shaped payload."""
+    copied: dict[str, Any] = json.loads(json.dumps(payload))
+    return copied
+
+
 def money(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
@@ -112,7 +118,8 @@ CITIES = [
     City("Butterworth", "12300", "Pulau Pinang", "04", "PG",
          ("Jalan Raja Uda", "Jalan Bagan Luar")),
     City("Johor Bahru", "80250", "Johor", "07", "JB",
-         ("Jalan Harimau Tarum, Taman Century", "Jalan Wong Ah Fook", "Jalan Sutera, Taman Sentosa")),
+         ("Jalan Harimau Tarum, Taman Century", "Jalan Wong Ah Fook",
+          "Jalan Sutera, Taman Sentosa")),
     City("Skudai", "81300", "Johor", "07", "JB",
          ("Jalan Hang Kasturi, Taman Universiti", "Jalan Pendidikan 3")),
     City("Senai", "81400", "Johor", "07", "JB",
@@ -179,7 +186,8 @@ DEBTOR_NAMES: list[tuple[str, str]] = [
     ("Pacific Asia Foods Ltd", "HK"),
 ]
 FOREIGN = {
-    "SG": ("SGD", "+65 6{a} {b}", "Singapore", ("Tai Seng Avenue", "Ubi Road 1", "Jurong Port Road")),
+    "SG": ("SGD", "+65 6{a} {b}", "Singapore",
+           ("Tai Seng Avenue", "Ubi Road 1", "Jurong Port Road")),
     "AE": ("USD", "+971 4 {a} {b}", "Dubai, United Arab Emirates",
            ("Al Ras Street, Deira", "Sheikh Zayed Road")),
     "HK": ("USD", "+852 2{a} {b}", "Hong Kong", ("Des Voeux Road West", "Wing Lok Street")),
@@ -476,7 +484,8 @@ def make_master(rng: random.Random) -> Master:
             profile = rng.choice(["PBC", "PBC", "PBC", "PC", "PC", "PB", "P"])
         rates: list[tuple[str, int]] = [("PCS", 1)]
         if "B" in profile:
-            rates.append(("BOX", rng.choice([6, 12]) if "C" in profile else rng.choice([6, 10, 12])))
+            box = rng.choice([6, 12]) if "C" in profile else rng.choice([6, 10, 12])
+            rates.append(("BOX", box))
         if "C" in profile:
             rates.append(("CTN", rng.choice([24, 24, 48, 72])))
         uoms = [Uom(name, rate, pcs_price * rate, Decimal(pcs_cost) * rate)
@@ -881,7 +890,7 @@ class Generator:
         self.grn_no = 88000
         self.pi_no = 300
         self.cpo_no = 4100
-        self.used_refs: set[str] = set()
+        self.over_second: Delivery | None = None
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -912,8 +921,7 @@ class Generator:
     def approval(self, date: str, version: int, hour: int | None = None,
                  by: str | None = None) -> dict[str, Any]:
         return {"by": by or self.rng.choice(SO_APPROVERS),
-                "at": stamp(date, hour if hour is not None else self.rng.randint(8, 8),
-                            self.rng.randint(0, 59)),
+                "at": stamp(date, hour if hour is not None else 8, self.rng.randint(0, 59)),
                 "version": version}
 
     def price_of(self, item: Item, uom: str, currency: str | None) -> Decimal:
@@ -956,7 +964,7 @@ class Generator:
                     approval_version: int | None = None, reference: str | bool | None = None,
                     branch: str | bool | None = None, order_id: str | None = None,
                     currency: str | bool | None = None, approval_hour: int | None = None,
-                    **extra: Any) -> Order:
+                    full_party: bool = False, **extra: Any) -> Order:
         """A sales order from the shop; None/False/True mean: choose / leave out / choose."""
         rng = self.rng
         customer = customer or rng.choice(self.shop_customers())
@@ -993,14 +1001,15 @@ class Generator:
             approval = self.approval(date, approval_version or version, hour=approval_hour)
         payload = trade("shopfront", "sales_order", order_id, version=version, status=status,
                         approval=approval, date=date,
-                        party=party_ref(customer, self.customer_code(customer)), currency=cur,
+                        party=party_ref(customer, self.customer_code(customer), full_party),
+                        currency=cur,
                         reference=ref, branch=br, lines=lines, **extra)
         return Order(order_id, customer, date, lines, cur, ref, br, payload)
 
     def revise(self, order: Order, *, version: int, status: str | None = None,
                lines: list[dict[str, Any]] | None = None, approval: dict[str, Any] | None = None,
                keep_approval: bool = False, **changes: Any) -> dict[str, Any]:
-        payload = json.loads(json.dumps(order.payload))
+        payload = copy(order.payload)
         payload["version"] = version
         if status is not None:
             payload["status"] = status
@@ -1018,7 +1027,7 @@ class Generator:
 
     def delivery(self, order: Order, date: str, portions: list[tuple[int, int | Decimal, str]],
                  *, status: str = "delivered", version: int = 1, delivery_id: str | None = None,
-                 uom_rates: dict[int, int] | None = None,
+                 uom_rates: dict[int, int] | None = None, branch: str | None = None,
                  explicit_source: bool = True) -> tuple[Delivery, dict[str, Any]]:
         """A wms delivery order: (order line, qty, AutoCount UOM) per delivered portion."""
         rng = self.rng
@@ -1044,7 +1053,7 @@ class Generator:
         customer = order.customer
         payload = trade("wms", "delivery_order", delivery_id, version=version, status=status,
                         date=date, party=party_ref(customer), currency=order.currency,
-                        branch=order.branch, based_on=[based_on], lines=lines,
+                        branch=branch or order.branch, based_on=[based_on], lines=lines,
                         with_totals=False)
         kept = [dict(entry, so_line=so_line) for entry, (so_line, _, _) in zip(lines, portions,
                                                                              strict=True)]
@@ -1118,15 +1127,15 @@ class Generator:
         masters = self.step1_masters()
         purchases = self.step1_purchase_orders()
         deliveries_a = self.step3_deliveries(step1)
-        self.step3_updates(step1, masters)
+        self.step3_updates(step1, masters, purchases)
         receipts = self.step3_receipts(purchases)
-        invoices_a = self.step5_invoices(step1, deliveries_a)
+        invoices_a = self.step5_invoices(deliveries_a)
         batch_b = self.step5_orders(step1)
         self.step5_purchase_invoices(receipts)
-        deliveries_b = self.step8_deliveries(step1, deliveries_a, batch_b)
+        deliveries_b = self.step8_deliveries(deliveries_a, batch_b, receipts)
         self.step8_changes(deliveries_a, invoices_a)
         self.step8_credit_notes(invoices_a)
-        self.step10_invoices(deliveries_b)
+        self.step10_invoices(deliveries_b, invoices_a)
         return self.plan
 
     # Step 1 (2026-11-20 09:00): the shop's orders of the past week --------------------------
@@ -1317,7 +1326,7 @@ class Generator:
         ]
         for code, name, where, company in new_customers:
             city = CITY[where]
-            tin, brn = _identifiers(rng, name if company else name, None)
+            tin, brn = _identifiers(rng, name, None)
             p = PartyRec(code, name, tin, brn,
                          f"{_slug(name)}@{'gmail.com' if not company else 'sunrisecafe.my'}",
                          _phone(rng, city.area, not company),
@@ -1342,7 +1351,8 @@ class Generator:
                  ["DUPLICATE_PARTY"], f"`Pasaraya Sri Murni S/B`: same TIN and BRN as "
                  f"{murni.code} Pasaraya Sri Murni Sdn Bhd", final="held")
         city = CITY["Klang"]
-        pending = PartyRec("CUST-0176", "Kedai Runcit Haji Osman", f"IG{rng.randint(10**10, 10**11)}",
+        pending = PartyRec("CUST-0176", "Kedai Runcit Haji Osman",
+                           f"IG{rng.randint(10**10, 10**11)}",
                            f"2024030{rng.randint(10000, 99999)}", "", _phone(rng, "03", True),
                            f"No. 7, {city.streets[0]}, {city.postcode} Klang, Selangor", "MYR",
                            "C.O.D.", "Klang")
@@ -1391,7 +1401,7 @@ class Generator:
                                    "description": item.description, "base_uom": "PCS",
                                    "uoms": [{"uom": u.uom, "rate": str(u.rate)}
                                             for u in item.uoms],
-                                   "tax_code": TAX_WORD[item.tax_code], "active": "true"}
+                                   "tax_code": TAX_WORD[item.tax_code], "active": True}
             doc.update(changes)
             return doc
 
@@ -1415,12 +1425,13 @@ class Generator:
                            Uom("CTN", 24, Decimal("67.20"), Decimal("46.80"))], "400-S001")
         plan.add(f, item_doc(draft_item, 1, status="draft"), ["STATUS_NOT_READY"],
                  "a new item still in draft in procure (activated in step 3)", final="synced")
-        wrong = ctn24[4] if (ctn24 := self.items_with("CTN", 24)) else updates[0]
-        doc = item_doc(wrong, 5, uoms=[{"uom": "PCS", "rate": "1"}, {"uom": "carton", "rate": "12"}])
+        wrong = next(i for i in self.items_with("CTN", 24)[4:] if i not in updates)
+        doc = item_doc(wrong, 5, uoms=[{"uom": "PCS", "rate": "1"},
+                                       {"uom": "carton", "rate": "12"}])
         plan.add(f, doc, ["UOM_RATE_MISMATCH"], f"procure's item card says a carton of "
                  f"{wrong.code} holds 12; AutoCount's CTN holds 24", final="held")
         legacy = rng.choice([i for i in self.active_goods() if i.tax_code == "S-10"
-                             and i not in updates])
+                             and i not in updates and i is not wrong])
         plan.add(f, item_doc(legacy, 3, tax_code="GST6"), ["TAX_CODE_UNMAPPED"],
                  "item card still carries the GST6 tax code", final="held")
         return {"draft_item": draft_item, "item_doc": item_doc}
@@ -1433,12 +1444,14 @@ class Generator:
 
         def purchase_order(supplier: PartyRec, date: str, *, status: str = "approved",
                            approve: bool = True, version: int = 1, code: str | None = None,
-                           currency: str | bool | None = None) -> dict[str, Any]:
+                           currency: str | None = None) -> dict[str, Any]:
             self.po_no += 1
             goods = [i for i in self.active_goods() if i.supplier == supplier.code]
             chosen = rng.sample(goods, min(len(goods), rng.choice([1, 2, 2, 3])))
-            cur = (supplier.currency if supplier.currency != "MYR" else None) \
-                if currency is None else (currency or None)
+            if currency is None:
+                cur = supplier.currency if supplier.currency != "MYR" else None
+            else:
+                cur = currency if isinstance(currency, str) else None
             lines = []
             for index, item in enumerate(chosen, start=1):
                 uom = item.uoms[-1].uom
@@ -1494,21 +1507,17 @@ class Generator:
         picking: list[tuple[Delivery, dict[str, Any]]] = []
         d21 = day(21)
 
-        for order in pool[:22]:
+        splittable = [o for o in pool if Decimal(o.lines[0]["qty"]) >= 2][:5]
+        pool = splittable + [o for o in pool if o not in splittable]
+        for order in pool[5:27]:
             delivery, payload = self.delivery(order, d21, self.full_portions(order),
                                               explicit_source=rng.random() < 0.8)
             full.append(delivery)
             plan.add(f, payload, final="synced")
-        for order in pool[22:27]:
+        for order in pool[:5]:
             portions = self.full_portions(order)
             first_line, qty, uom = portions[0]
-            if qty > 1:
-                cut = [(first_line, (qty / 2).to_integral_value(rounding="ROUND_FLOOR") or 1,
-                        uom)] + portions[1:]
-            else:
-                cut = portions[:1]
-            if cut == portions:
-                cut = portions[:-1] if len(portions) > 1 else cut
+            cut = [(first_line, Decimal(int(qty) // 2), uom), *portions[1:]]
             delivery, payload = self.delivery(order, d21, cut, status="partially_delivered")
             partial.append(delivery)
             plan.add(f, payload, ["PARTIAL_DELIVERY"], f"delivers only part of {order.id}; "
@@ -1533,7 +1542,7 @@ class Generator:
         order = shaped["uom_change"]
         item_line = order.lines[0]
         uom_change, payload = self.delivery(
-            order, d21, [(1, Decimal(24), "PCS")] + self.full_portions(order)[1:])
+            order, d21, [(1, Decimal(24), "PCS"), *self.full_portions(order)[1:]])
         partial.append(uom_change)
         plan.add(f, payload, ["PARTIAL_DELIVERY"], f"{order.id} line 1 ordered 2 CTN of "
                  f"{item_line['item']} (48 PCS); the warehouse delivers 24 PCS loose",
@@ -1543,9 +1552,9 @@ class Generator:
         plan.add(f, payload, ["OVER_FULFILMENT"], f"delivers 3 CTN against {order.id}'s 2 CTN",
                  final="held")
         order = shaped["cumulative_over"]
-        cumulative, payload = self.delivery(order, d21, [(1, Decimal(6), "BOX")] +
-                                            self.full_portions(order)[1:],
-                                            status="partially_delivered")
+        cumulative, payload = self.delivery(
+            order, d21, [(1, Decimal(6), "BOX"), *self.full_portions(order)[1:]],
+            status="partially_delivered")
         partial.append(cumulative)
         plan.add(f, payload, ["PARTIAL_DELIVERY"], f"6 of {order.id}'s 10 BOX", final="synced")
         order = shaped["rate_mismatch_do"]
@@ -1561,7 +1570,9 @@ class Generator:
                  "order has", final="synced")
         for role in ("on_hold", "ipoh"):
             order = problems[role]
-            _, payload = self.delivery(order, d21, self.full_portions(order))
+            # The Ipoh customer's goods left the KL depot (Ipoh has no stock yet).
+            _, payload = self.delivery(order, d21, self.full_portions(order),
+                                       branch="Kuala Lumpur" if role == "ipoh" else None)
             plan.add(f, payload, ["DEPENDENCY_PENDING", "WAIT_EXPIRED"], f"{order.id} is held "
                      "in acgate, so its delivery waits; still waiting past 72h on 24 Nov",
                      final="held")
@@ -1569,7 +1580,8 @@ class Generator:
                 "before_approval": before_approval, "uom_change": uom_change,
                 "cumulative": cumulative}
 
-    def step3_updates(self, step1: dict[str, Any], masters: dict[str, Any]) -> None:
+    def step3_updates(self, step1: dict[str, Any], masters: dict[str, Any],
+                      purchases: dict[str, Any]) -> None:
         plan, f = self.plan, "05-updates.jsonl"
         rng = self.rng
         problems: dict[str, Order] = step1["problems"]
@@ -1584,31 +1596,33 @@ class Generator:
         approved = self.revise(order, version=2, status="approved",
                                approval=self.approval(d, 2, hour=15))
         plan.add(f, approved, final="superseded")
-        lines = json.loads(json.dumps(order.lines))
-        lines[0]["unit_price"] = money(Decimal(lines[0]["unit_price"]) * Decimal("0.92"))
+        lines = [copy(entry) for entry in order.lines]
+        lines[0]["unit_price"] = money(Decimal(lines[0]["unit_price"]) * Decimal("0.96"))
         plan.add(f, self.revise(order, version=3, status="approved", lines=lines,
                                 approval=approved["approval"]),
                  ["APPROVAL_STALE", "PRICE_CHANGED"], "after approval of v2 a sales rep cut "
-                 "line 1's price 8% and saved v3; the approval still names v2", final="held")
+                 "line 1's price 4% and saved v3; the approval still names v2", final="held")
         order = problems["cancel_unsynced"]
         plan.add(f, self.revise(order, version=2, status="cancelled"),
                  final="rejected")
 
-        lines = json.loads(json.dumps(edited.lines))
+        lines = [copy(entry) for entry in edited.lines]
         lines[0]["qty"] = dec(Decimal(lines[0]["qty"]) + (2 if lines[0]["uom"] != "PCS" else 12))
         plan.add(f, self.revise(edited, version=2, lines=lines,
                                 approval=self.approval(d, 2, hour=16)),
                  ["CHANGED_AFTER_SYNC"], "the customer added to line 1 after the order synced; "
                  "re-approved, so policy `update` lets it go", final="synced")
-        lines = json.loads(json.dumps(repriced.lines))
-        lines[-1]["unit_price"] = money(Decimal(lines[-1]["unit_price"]) + Decimal("1.00"))
+        lines = [copy(entry) for entry in repriced.lines]
+        lines[-1]["unit_price"] = money(Decimal(lines[-1]["unit_price"]) * Decimal("1.03"))
         plan.add(f, self.revise(repriced, version=2, lines=lines, keep_approval=True),
                  ["CHANGED_AFTER_SYNC", "APPROVAL_STALE", "PRICE_CHANGED"],
-                 "synced v1, then a price rise on the last line without a new approval",
+                 "synced v1, then a 3% price rise on the last line without a new approval",
                  final="held")
-        plan.add(f, self.revise(cancelled, version=2, status="cancelled", keep_approval=True),
-                 ["CANCELLED_AFTER_SYNC"], "the customer cancelled after it synced; cancel "
-                 "policy `reverse` lets the reversal go", final="synced")
+        plan.add(f, self.revise(cancelled, version=2, status="cancelled",
+                                approval=self.approval(d, 2, hour=16)),
+                 ["CANCELLED_AFTER_SYNC"], "the customer cancelled after it synced (the "
+                 "cancellation approved as v2); cancel policy `reverse` lets the reversal go",
+                 final="synced")
         bad = self.revise(broken, version=2, keep_approval=True,
                           approval=self.approval(d, 2, hour=14))
         bad["date"] = "2026-11-31"
@@ -1616,8 +1630,27 @@ class Generator:
                  "day): held; acgate does not fall back to v1", final="held")
         item_doc = masters["item_doc"]
         plan.add(f, item_doc(masters["draft_item"], 2), final="synced")
-        # A late retry of the portal's queue: the same customer document again.
-        _ = rng
+        po = purchases["orders"][15]
+        supplier_items = [i for i in self.active_goods() if i.supplier == po["party"]["code"]
+                          and i.code not in {e["item"] for e in po["lines"]}]
+        revised = copy(po)
+        revised["version"] = 2
+        if supplier_items:
+            item = rng.choice(supplier_items)
+            uom = item.uoms[-1].uom
+            price = item.uom(uom).purchase_price
+            if po.get("currency"):
+                price = (price / FX[po["currency"]]).quantize(CENT, rounding=ROUND_HALF_UP)
+            revised["lines"].append(line(len(po["lines"]) + 1, item.code, uom, 10, price,
+                                         tax=TAX_WORD[item.tax_code],
+                                         description=item.description))
+        else:
+            revised["lines"][0]["qty"] = dec(Decimal(revised["lines"][0]["qty"]) * 2)
+        revised["totals"] = compute_totals(revised["lines"])
+        revised["approval"] = {"by": "farid.purchasing", "at": stamp(d, 17, 5), "version": 2}
+        plan.add(f, revised, ["CHANGED_AFTER_SYNC"], "a line added to a synced, re-approved "
+                 "purchase order; policy `new_document` sends the change as a new PO",
+                 final="synced")
 
     def step3_receipts(self, purchases: dict[str, Any]) -> dict[str, Any]:
         rng, plan, f = self.rng, self.plan, "06-receipts.csv"
@@ -1645,7 +1678,7 @@ class Generator:
                                             "line": po_line, "source": "procure"}))
             return trade("wms", "goods_received", grn_id, version=None, updated_at=updated,
                          status=status, date=updated[:10], party=dict(supplier),
-                         reference=ref, branch="Shah Alam",
+                         currency=po.get("currency"), reference=ref, branch="Shah Alam",
                          based_on=[{"type": "purchase_order", "id": po["id"],
                                     "source": "procure"}], lines=lines, with_totals=False)
 
@@ -1659,7 +1692,7 @@ class Generator:
             plan.add(f, payload, final="synced")
         po = orders[12]
         portions = full(po)
-        short = [(portions[0][0], (portions[0][1] / 2).to_integral_value())] + portions[1:]
+        short = [(portions[0][0], (portions[0][1] / 2).to_integral_value()), *portions[1:]]
         payload = receipt(po, short, stamp(day(21), 8, 20))
         receipts.append(payload)
         plan.add(f, payload, ["PARTIAL_DELIVERY"], f"the supplier short-shipped {po['id']} "
@@ -1683,7 +1716,7 @@ class Generator:
 
     # Step 5 (2026-11-23 09:00): invoices, more orders, supplier invoices -------------------
 
-    def step5_invoices(self, step1: dict[str, Any], deliveries: dict[str, Any]) -> dict[str, Any]:
+    def step5_invoices(self, deliveries: dict[str, Any]) -> dict[str, Any]:
         rng, plan, f = self.rng, self.plan, "07-invoices.xlsx"
         full: list[Delivery] = deliveries["full"]
         partial: list[Delivery] = deliveries["partial"]
@@ -1697,15 +1730,13 @@ class Generator:
                 extra = [self.delivery_charge(len(delivery.lines) + 1, delivery.order.currency)]
             payload = self.invoice(delivery, rng.choice([day(21), day(22), d]),
                                    extra_lines=extra, explicit_source=index % 5 != 4)
-            if index in (3, 7):
-                payload["lines"][0]["unit_price"] = money(
-                    Decimal(payload["lines"][0]["unit_price"]) * (Decimal("1.08") if index == 3
-                                                                  else Decimal("1")))
-                if index == 3:
-                    payload["totals"] = compute_totals(payload["lines"])
-                    plan.add(f, payload, ["PRICE_OUT_OF_TOLERANCE"], "line 1 billed 8% above "
-                             "AutoCount's price", final="held")
-                    continue
+            if index == 3:
+                first = payload["lines"][0]
+                first["unit_price"] = money(Decimal(first["unit_price"]) * Decimal("1.08"))
+                payload["totals"] = compute_totals(payload["lines"])
+                plan.add(f, payload, ["PRICE_OUT_OF_TOLERANCE"], "line 1 billed 8% above "
+                         "AutoCount's price", final="held")
+                continue
             if index == 5:
                 lines = payload["lines"]
                 lines[0]["discount"] = "10%"
@@ -1738,8 +1769,8 @@ class Generator:
         plan.add(f, payload, ["DEPENDENCY_PENDING"], "billed while its delivery was still "
                  "waiting for its order; syncs once the delivery has", final="synced")
         # The shop exported one invoice twice under a new number.
-        original = synced[1]
-        dup = json.loads(json.dumps(original))
+        original = next(inv for inv in synced[:4] if inv.get("reference"))
+        dup = copy(original)
         dup["id"] = self.next_inv()
         plan.add(f, dup, ["DUPLICATE_DOCUMENT", "OVER_FULFILMENT"], f"the shop re-exported "
                  f"{original['id']} as a new number: same party, date, reference and total, "
@@ -1778,13 +1809,15 @@ class Generator:
             add(self.sales_order(customer=wholesale, date=day(22), lines=lines,
                                  branch="Shah Alam", department="WHOLESALE",
                                  approval_hour=15).payload,
-                ["UOM_UNKNOWN"], "bulk upload with UOM word `ctn24`: no alias yet; adding "
-                "`ctn24 -> CTN` releases all four (their uom_rate 24 then checks out)", "held")
+                ["UOM_UNKNOWN"], "bulk upload with UOM word `ctn24`: no alias yet. The map "
+                "step on 25 Nov 14:00 adds `ctn24 -> CTN`, which releases all four (their "
+                "uom_rate 24 then checks out); they sync at 17:00", "synced")
         stranger = PartyRec("CUST-0163", "Kedai Runcit Ah Seng (PJ)", "", "", "",
                             self.master.debtors[2].phone, "", "MYR", "C.O.D.", "Petaling Jaya")
         for _ in range(3):
             d = rng.choice(dates)
             add(self.sales_order(customer=stranger, date=d, reference=False, terms="cod",
+                                 full_party=True,
                                  approval_hour=8 if d == day(23) else 15).payload,
                 ["PARTY_UNMAPPED"], "shop customer CUST-0163 has no mapping; the matcher "
                 f"suggests {self.master.debtors[2].code} Kedai Runcit Ah Seng (same phone). "
@@ -1833,24 +1866,26 @@ class Generator:
         add(self.sales_order(date=day(22), lines=lines, approval_hour=15).payload,
             ["UOM_UNKNOWN"], f"`box` of {no_box.code}, which AutoCount sells only in PCS and "
             "CTN", "held")
+        mint = self.master.item("SNK-3010")
+        lines = [self.order_line(1, rng.choice(self.active_goods()), None),
+                 line(2, mint.code, "pcs", 36, mint.uom("PCS").price,
+                      tax=TAX_WORD[mint.tax_code], description=mint.description)]
+        add(self.sales_order(date=day(22), lines=lines, approval_hour=15).payload,
+            ["ITEM_INACTIVE"], "line 2 is SNK-3010 Gula-gula Mentol, discontinued (inactive) "
+            "in AutoCount but still listed in the shop", "held")
+        lines = [line(1, "SF-KOPI-LATTE-TIN", "CTN", 2, Decimal("67.20"), tax="SST10",
+                      description="Kopi Latte Ais Tin 240ml (24s)")]
+        add(self.sales_order(date=day(23), lines=lines, approval_hour=8).payload,
+            ["ITEM_UNMAPPED"], "the shop lists the new canned latte as SF-KOPI-LATTE-TIN; "
+            "nobody mapped the shop SKU to an AutoCount item", "held")
         item = ctn24[9]
         lines = [line(1, item.code, "carton", 3, item.uom("CTN").price, uom_rate=12,
                       tax=TAX_WORD[item.tax_code], description=item.description)]
         add(self.sales_order(date=day(22), lines=lines, approval_hour=15).payload,
             ["UOM_RATE_MISMATCH"], "carton = 12 in the shop, CTN = 24 in AutoCount", "held")
-        for offset in range(2):
-            lines = [self.order_line(1, self.rng.choice(self.active_goods()), None,
-                                     item_code=code)
-                     for code in (("SF-KOPIO-20",) if offset == 0 else ("SF-BERAS-5KG",))]
-            for entry in lines:
-                item = self.master.item(self._autocount_item(entry["item"]))
-                uom = self.uom_of(entry["uom"])
-                if not item.has(uom):
-                    uom = "PCS"
-                    entry["uom"] = "PCS"
-                entry["unit_price"] = money(item.uom(uom).price)
-                entry["tax_code"] = TAX_WORD[item.tax_code]
-                entry["description"] = item.description
+        for code in ("SF-KOPIO-20", "SF-BERAS-5KG"):
+            item = self.master.item(self._autocount_item(code))
+            lines = [self.order_line(1, item, None, item_code=code)]
             order = self.sales_order(date=day(22), lines=lines, approval_hour=15)
             clean.append(order)
             add(order.payload, [], "", "synced")
@@ -1899,7 +1934,7 @@ class Generator:
 
         grns: list[dict[str, Any]] = receipts["receipts"]
         issued: list[dict[str, Any]] = []
-        for index, grn in enumerate(grns[:11]):
+        for index, grn in enumerate(grns):
             payload = purchase_invoice(grn, explicit=index % 4 != 3)
             issued.append(payload)
             if index == 6:
@@ -1910,20 +1945,18 @@ class Generator:
             plan.add(f, payload, ["SCHEDULED_BATCH"], "purchase invoices sync in the 18:00 "
                      "batch", final="synced")
         first = issued[0]
-        grn = grns[11]
-        dup = purchase_invoice(grn, ref=first["reference"])
-        same_supplier = grn["party"]["code"] == first["party"]["code"]
-        if not same_supplier:
-            dup["party"] = dict(first["party"])
-        plan.add(f, dup, ["DUPLICATE_DOCUMENT", "SCHEDULED_BATCH"], f"supplier invoice "
-                 f"{first['reference']} keyed a second time ({first['id']} has it)",
-                 final="held")
+        dup = copy(first)
+        self.pi_no += 1
+        dup["id"] = f"PI26-{self.pi_no:04d}"
+        plan.add(f, dup, ["DUPLICATE_DOCUMENT", "OVER_FULFILMENT", "SCHEDULED_BATCH"],
+                 f"supplier invoice {first['reference']} keyed a second time by another clerk "
+                 f"({first['id']} has it), billing the same goods received again", final="held")
 
     # Step 8 (2026-11-24 09:00): second deliveries, changes after sync, credit notes --------
 
-    def step8_deliveries(self, step1: dict[str, Any], deliveries: dict[str, Any],
-                         batch_b: dict[str, Any]) -> dict[str, Any]:
-        rng, plan, f = self.rng, self.plan, "10-deliveries.jsonl"
+    def step8_deliveries(self, deliveries: dict[str, Any], batch_b: dict[str, Any],
+                         receipts: dict[str, Any]) -> dict[str, Any]:
+        plan, f = self.plan, "10-deliveries.jsonl"
         d = day(24)
         billable: list[Delivery] = []
         # The rest of the partial deliveries.
@@ -1964,6 +1997,9 @@ class Generator:
             billable.append(delivery)
             plan.add(f, done_payload, final="synced")
         # The goods-received note that was pending QC (versions by updated_at).
+        received = dict(receipts["pending"], status="received",
+                        updated_at=stamp(d, 8, 10))
+        plan.add(f, received, [], "QC passed: `received`", final="synced")
         # Deliveries for the batch-B orders that synced on 23 Nov.
         for index, order in enumerate(batch_b["clean"]):
             portions = self.full_portions(order)
@@ -1990,7 +2026,7 @@ class Generator:
         plan, f = self.plan, "11-changes.jsonl"
         synced: list[dict[str, Any]] = invoices["synced"]
         later: list[Delivery] = invoices["later"]
-        edited = json.loads(json.dumps(synced[4]))
+        edited = copy(synced[4])
         edited["version"] = 2
         first = edited["lines"][0]
         first["qty"] = dec(Decimal(first["qty"]) - 1)
@@ -1998,7 +2034,7 @@ class Generator:
         edited["notes"] = "Qty adjusted: 1 unit short at delivery"
         plan.add(f, edited, ["CHANGED_AFTER_SYNC"], "billing adjusted line 1 after the invoice "
                  "synced; policy `review` holds it for accounts", final="held")
-        void = json.loads(json.dumps(synced[8]))
+        void = copy(synced[8])
         void["version"] = 2
         void["status"] = "void"
         plan.add(f, void, ["CANCELLED_AFTER_SYNC"], "voided in the shop after it synced; "
@@ -2011,15 +2047,15 @@ class Generator:
         changed = self._delivery_payload(delivery, version=2)
         changed["lines"][0]["qty"] = dec(Decimal(changed["lines"][0]["qty"]) - 1)
         delivery.lines[0]["qty"] = changed["lines"][0]["qty"]
-        plan.add(f, changed, ["CHANGED_AFTER_SYNC"], "one unit fewer delivered than first "
-                 "posted; policy `reverse` re-posts it", final="synced")
-        self.changed_delivery = delivery
+        plan.add(f, changed, ["CHANGED_AFTER_SYNC", "PARTIAL_DELIVERY"], "one unit fewer "
+                 "delivered than first posted (so its order stays open by one); policy "
+                 "`reverse` re-posts it", final="synced")
 
     def _delivery_payload(self, delivery: Delivery, **changes: Any) -> dict[str, Any]:
         for entries in self.plan.files.values():
             for entry in entries:
                 if entry.label == f"wms/delivery_order/{delivery.id}":
-                    payload = json.loads(json.dumps(entry.payload))
+                    payload = copy(entry.payload)
                     payload.update(changes)
                     return payload
         raise KeyError(delivery.id)
@@ -2059,7 +2095,7 @@ class Generator:
 
     # Step 10 (2026-11-25 09:00): invoices for the second deliveries ------------------------
 
-    def step10_invoices(self, deliveries: dict[str, Any]) -> None:
+    def step10_invoices(self, deliveries: dict[str, Any], invoices: dict[str, Any]) -> None:
         rng, plan, f = self.rng, self.plan, "13-invoices.csv"
         d = day(25)
         billable: list[Delivery] = deliveries["billable"]
@@ -2069,11 +2105,14 @@ class Generator:
                 extra = [self.delivery_charge(len(delivery.lines) + 1, delivery.order.currency)]
             payload = self.invoice(delivery, rng.choice([day(24), d]), extra_lines=extra)
             plan.add(f, payload, final="synced")
-        payload = self.invoice(self.changed_delivery, d)
-        plan.add(f, payload, final="synced")
-        payload = self.invoice(self.over_second, d)
-        plan.add(f, payload, ["DEPENDENCY_PENDING"], f"bills {self.over_second.id}, which is "
-                 "held for over-delivery, so the invoice waits", final="waiting")
+        for delivery in invoices["later"][1:]:
+            payload = self.invoice(delivery, d)
+            plan.add(f, payload, final="synced")
+        over = self.over_second
+        assert over is not None
+        payload = self.invoice(over, d)
+        plan.add(f, payload, ["DEPENDENCY_PENDING"], f"bills {over.id}, which is held for "
+                 "over-delivery, so the invoice waits", final="waiting")
         bad = self.invoice(billable[0], d)
         bad["date"] = "25/11/2026"
         plan.add(f, bad, ["INVALID_DOCUMENT"], "date written 25/11/2026 in the CSV export",
@@ -2081,9 +2120,6 @@ class Generator:
 
 
 # --- writing ------------------------------------------------------------------------------------
-
-CSV_INT_KEYS = {"version", "line", "approval.version", "lines.based_on_line.line"}
-
 
 def flatten(prefix: str, value: Any, row: dict[str, Any]) -> None:
     if isinstance(value, dict):
@@ -2111,6 +2147,14 @@ def table_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
                 flatten(name, entries[index], row)
         rows.append(row)
     return rows
+
+
+def csv_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def columns_of(rows: list[dict[str, Any]]) -> list[str]:
@@ -2144,7 +2188,7 @@ def write_documents(plan: Plan, out: Path) -> dict[str, int]:
                 writer = csv.writer(buffer, lineterminator="\n")
                 writer.writerow(columns)
                 for row in rows:
-                    writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+                    writer.writerow([csv_text(row.get(c)) for c in columns])
                 path.write_text(buffer.getvalue(), encoding="utf-8")
             else:
                 wb = Workbook()
@@ -2158,28 +2202,43 @@ def write_documents(plan: Plan, out: Path) -> dict[str, int]:
     return counts
 
 
-STEPS: list[tuple[str, str, list[str], str]] = [
-    ("2026-11-20T09:00:00+08:00", "ingest",
-     ["01-orders.jsonl", "02-masters.csv", "03-purchase-orders.json"],
-     "Friday morning: the shop's orders of the week, master data changes, purchase orders"),
-    ("2026-11-20T12:00:00+08:00", "sync", [], "the sandbox accepts every ready record"),
-    ("2026-11-21T09:00:00+08:00", "ingest",
-     ["04-deliveries.jsonl", "05-updates.jsonl", "06-receipts.csv"],
-     "Saturday: deliveries and goods received; approvals, edits and cancellations from the shop"),
-    ("2026-11-21T12:00:00+08:00", "sync", [], ""),
-    ("2026-11-23T09:00:00+08:00", "ingest",
-     ["07-invoices.xlsx", "08-orders.jsonl", "09-purchase-invoices.json"],
-     "Monday: invoices for Saturday's deliveries, the weekend's orders, supplier invoices"),
-    ("2026-11-23T12:00:00+08:00", "sync", [], ""),
-    ("2026-11-23T18:30:00+08:00", "recheck", [],
-     "the 18:00 purchase-invoice batch window has opened; drafts from Friday have waited >72h"),
-    ("2026-11-24T09:00:00+08:00", "ingest",
-     ["10-deliveries.jsonl", "11-changes.jsonl", "12-credit-notes.json"],
-     "Tuesday: second deliveries, changes to synced documents, credit notes"),
-    ("2026-11-24T12:00:00+08:00", "sync", [], ""),
-    ("2026-11-25T09:00:00+08:00", "ingest", ["13-invoices.csv"],
-     "Wednesday: invoices for Tuesday's deliveries"),
-    ("2026-11-25T12:00:00+08:00", "sync", [], ""),
+@dataclass(frozen=True, slots=True)
+class Step:
+    at: str
+    action: str  # ingest, sync, recheck, map
+    files: tuple[str, ...] = ()
+    note: str = ""
+    mapping: tuple[str, str, str, str] | None = None  # table, source, target, reason
+
+
+STEPS: list[Step] = [
+    Step("2026-11-20T09:00:00+08:00", "ingest",
+         ("01-orders.jsonl", "02-masters.csv", "03-purchase-orders.json"),
+         "Friday morning: the shop's orders of the week, master data changes, purchase orders"),
+    Step("2026-11-20T12:00:00+08:00", "sync", note="the sandbox accepts every ready record"),
+    Step("2026-11-21T09:00:00+08:00", "ingest",
+         ("04-deliveries.jsonl", "05-updates.jsonl", "06-receipts.csv"),
+         "Saturday: deliveries and goods received; approvals, edits, cancellations"),
+    Step("2026-11-21T12:00:00+08:00", "sync"),
+    Step("2026-11-23T09:00:00+08:00", "ingest",
+         ("07-invoices.xlsx", "08-orders.jsonl", "09-purchase-invoices.json"),
+         "Monday: invoices for Saturday's deliveries, the weekend's orders, supplier invoices"),
+    Step("2026-11-23T12:00:00+08:00", "sync"),
+    Step("2026-11-23T18:30:00+08:00", "recheck",
+         note="the 18:00 purchase-invoice window has opened; Friday's drafts waited over 72h"),
+    Step("2026-11-24T09:00:00+08:00", "ingest",
+         ("10-deliveries.jsonl", "11-changes.jsonl", "12-credit-notes.json"),
+         "Tuesday: second deliveries, changes to synced documents, credit notes"),
+    Step("2026-11-24T12:00:00+08:00", "sync"),
+    Step("2026-11-25T09:00:00+08:00", "ingest", ("13-invoices.csv",),
+         "Wednesday: invoices for Tuesday's deliveries"),
+    Step("2026-11-25T12:00:00+08:00", "sync"),
+    Step("2026-11-25T14:00:00+08:00", "map",
+         note="accounts adds the missing UOM alias: the four `ctn24` orders move on",
+         mapping=("uom", "ctn24", "CTN", "wholesale upload template: ctn24 is a 24-piece carton")),
+    Step("2026-11-25T17:00:00+08:00", "sync"),
+    Step("2026-11-25T18:30:00+08:00", "recheck",
+         note="end of day: deliveries still waiting on held orders have waited over 72h"),
 ]
 
 
@@ -2188,24 +2247,31 @@ def scenario_yaml() -> str:
         "# The demo: Syarikat Demo Edaran Sdn Bhd's week, step by step. Each step runs at `at`",
         "# (acgate's clock). `ingest` reads documents; `sync: ready` lets the AutoCount sandbox",
         "# accept every ready record, after which followers waiting on them are re-checked;",
-        "# `recheck: waiting` re-checks waiting records as of `at` (batch windows, max wait).",
+        "# `recheck: waiting` re-checks waiting records as of `at` (batch windows, max wait);",
+        "# `map` adds a mapping as a person would, re-checking the records it was missing for.",
         "# Generated by scripts/make_demo_data.py; see EXPECTED.md for what each step shows.",
         "company: demo",
         "master: master.xlsx",
         "rules: rules/demo.yaml",
         "steps:",
     ]
-    for at, action, files, note in STEPS:
-        if note:
-            out.append(f"  # {note}")
-        out.append(f'  - at: "{at}"')
-        if action == "ingest":
+    for step in STEPS:
+        if step.note:
+            out.append(f"  # {step.note}")
+        out.append(f'  - at: "{step.at}"')
+        if step.action == "ingest":
             out.append("    ingest:")
-            out.extend(f"      - documents/{name}" for name in files)
-        elif action == "sync":
+            out.extend(f"      - documents/{name}" for name in step.files)
+        elif step.action == "sync":
             out.append("    sync: ready")
-        else:
+        elif step.action == "recheck":
             out.append("    recheck: waiting")
+        else:
+            assert step.mapping is not None
+            table, source, target, reason = step.mapping
+            out += ["    map:", f"      - table: {table}", f'        source: "{source}"',
+                    f'        target: "{target}"', "        by: accounts",
+                    f'        reason: "{reason}"']
     return "\n".join(out) + "\n"
 
 
@@ -2248,10 +2314,9 @@ def expected_md(plan: Plan, counts: dict[str, int], master: Master) -> str:
         "| step | file | versions |",
         "|---|---|---|",
     ]
-    for at, action, files, _ in STEPS:
-        if action == "ingest":
-            for name in files:
-                lines.append(f"| {at} | `documents/{name}` | {counts[name]} |")
+    for step in STEPS:
+        for name in step.files:
+            lines.append(f"| {step.at} | `documents/{name}` | {counts[name]} |")
     lines += ["", "Documents (identities) by type: " + ", ".join(
         f"{t} {n}" for t, n in sorted(by_type.items())) + f"; {len(plan.expectations)} in all.",
         "", "Intended outcome at the end of the scenario: " + ", ".join(

@@ -28,7 +28,11 @@ def clock() -> dt.datetime:
     """acgate's clock: now, or the instant in ACGATE_NOW so audits and tests run as of a moment."""
     fixed = os.environ.get("ACGATE_NOW")
     if fixed:
-        stamp = dt.datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+        try:
+            stamp = dt.datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"ACGATE_NOW={fixed!r} is not an RFC 3339 instant; write it as "
+                             "2026-11-20T10:00:00+08:00") from None
         if stamp.tzinfo is None:
             raise ValueError(f"ACGATE_NOW={fixed!r} needs an offset, e.g. +08:00")
         return stamp

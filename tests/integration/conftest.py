@@ -14,7 +14,6 @@ from acgate.service.masters import load_master
 
 from .support import COMPANY, MASTER, RULES_YAML, Cli, Clock, Files
 
-# ---- fixtures ---------------------------------------------------------------------------------
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:

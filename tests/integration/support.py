@@ -18,6 +18,7 @@ from acgate.bootstrap import App
 from acgate.cli.app import app as cli_app
 from acgate.domain.codes import Outcome
 from acgate.service.ingest import IngestReport
+from acgate.service.review import find_document
 from acgate.service.trace import Trace, build_trace
 from acgate.sources.readers import read_documents
 from acgate.storage import tables
@@ -216,8 +217,6 @@ def ingest(app: App, files: Files, *documents: Mapping[str, Any] | str,
 
 
 def stored(app: App, ref: str) -> StoredDocument:
-    from acgate.service.review import find_document
-
     with app.store.transaction() as repo:
         return find_document(repo, ref)
 

@@ -222,15 +222,17 @@ def test_two_versions_of_one_document_in_one_file_are_judged_in_order(app: App,
                                                                       files: Files) -> None:
     report = ingest(app, files, order("SO-1", version=1, status="draft"),
                     order("SO-1", version=2, status="approved"),
+                    order("SO-1", version=2, status="approved"),
                     order("SO-1", version=1, status="draft"))
 
     assert (report.new_documents, report.new_versions, report.redeliveries, report.stale) == \
-        (1, 2, 0, 1)
+        (1, 2, 1, 1)
     found = trace_of(app, "shop/sales_order/SO-1").as_dict()
     assert [(v["version"], v["state"], v["outcome"]) for v in found["versions"]] == [
         (1, "superseded", "waiting"), (2, "current", "ready"), (1, "stale", None)]
     assert found["outcome"] == "ready"
-    assert [e["kind"] for e in found["events"]] == ["received", "received", "stale"]
+    assert [e["kind"] for e in found["events"]] == ["received", "received", "redelivered",
+                                                    "stale"]
 
 
 def test_a_dry_run_checks_everything_and_stores_nothing(app: App, files: Files) -> None:

@@ -3,6 +3,8 @@ comment, add a mapping; and what the trace then shows."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from acgate.bootstrap import App
@@ -13,6 +15,7 @@ from acgate.storage.queue import QueueFilter, list_queue
 
 from .support import (
     COMPANY,
+    Clock,
     Files,
     codes,
     count_rows,
@@ -22,6 +25,7 @@ from .support import (
     order,
     outcome,
     trace_of,
+    trade,
 )
 
 RATE_MISMATCH = [line(uom="ctn", qty="1", unit_price="140.00", uom_rate="10")]
@@ -59,7 +63,32 @@ def test_a_release_lets_a_held_record_on_and_records_who_and_why(app: App,
                                                                                   "ready")
 
 
-def test_a_must_hold_finding_cannot_be_released(app: App, files: Files) -> None:
+def test_a_release_holds_for_its_version_only(app: App, files: Files, clock: Clock) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH))
+    app.review.release("SO-1", "alice", "carton of 10 agreed")
+
+    clock.advance(dt.timedelta(hours=1))
+    app.review.recheck(outcomes=(Outcome.READY,))
+    assert outcome(app, "SO-1") is Outcome.READY
+
+    ingest(app, files, order("SO-1", version=2, lines=RATE_MISMATCH), name="v2.jsonl")
+    assert outcome(app, "SO-1") is Outcome.HELD
+    [finding] = trace_of(app, "SO-1").as_dict()["findings"]
+    assert "released_by" not in finding
+
+
+def test_a_manual_type_waits_until_a_person_releases_it(app: App, files: Files) -> None:
+    ingest(app, files, trade("credit_note", "CN-1"))
+    [finding] = trace_of(app, "CN-1").as_dict()["findings"]
+    assert (finding["code"], finding["outcome"]) == ("MANUAL_RELEASE", "waiting")
+
+    verdict = app.review.release("shop/credit_note/CN-1", "bob", "refund approved by phone")
+
+    assert verdict.outcome is Outcome.READY
+    assert outcome(app, "CN-1") is Outcome.READY
+
+
+def test_a_firm_finding_cannot_be_released(app: App, files: Files) -> None:
     ingest(app, files, order("SO-1", lines=[line(item="NOPE-1")]))
 
     with pytest.raises(ReviewError, match="ITEM_UNMAPPED"):
@@ -128,6 +157,19 @@ def test_a_comment_shows_in_the_trace(app: App, files: Files) -> None:
 def test_an_unknown_reference_is_a_clear_error(app: App) -> None:
     with pytest.raises(ReviewError, match="no document 'SO-404'"):
         app.review.release("SO-404", "alice", "x")
+
+
+def test_a_bare_id_used_by_two_sources_asks_for_the_full_reference(app: App,
+                                                                   files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH),
+           order("SO-1", source="portal", lines=RATE_MISMATCH))
+
+    with pytest.raises(ReviewError, match="names 2 documents"):
+        app.review.release("SO-1", "alice", "x")
+
+    assert app.review.release("portal/sales_order/SO-1", "alice", "x").outcome is \
+        Outcome.READY
+    assert outcome(app, "shop/sales_order/SO-1") is Outcome.HELD
 
 
 # ---- mappings -----------------------------------------------------------------------------------

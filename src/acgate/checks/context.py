@@ -12,9 +12,15 @@ from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import Document, Identity
 from acgate.domain.findings import Finding, FindingSink
 from acgate.domain.ledger import Contribution, Relation
-from acgate.domain.masterdata import ItemUom, MasterData
-from acgate.domain.rules import CompanyRules
+from acgate.domain.masterdata import ItemRecord, ItemUom, MasterData
+from acgate.domain.rules import CompanyRules, Table
 from acgate.matching.parties import PartyMatcher
+
+BOOK = {
+    Table.CUSTOMER: "debtors", Table.SUPPLIER: "creditors", Table.ITEM: "items",
+    Table.LOCATION: "locations", Table.TAX: "tax codes", Table.AGENT: "sales agents",
+    Table.PROJECT: "projects", Table.DEPARTMENT: "departments", Table.TERMS: "credit terms",
+}
 
 
 class Facts(Protocol):
@@ -91,6 +97,45 @@ class Company:
 
     def matcher(self, kind: str) -> PartyMatcher:
         return self.debtor_matcher if kind == "customer" else self.creditor_matcher
+
+    def lookup(self, table: Table, code: str) -> tuple[str | None, str]:
+        """The AutoCount code for a source code, and the rule that decided it (or why not)."""
+        key = (table.value, code)
+        answer = self.resolved.get(key)
+        if answer is None:
+            answer = self.resolved[key] = self._lookup(table, code)
+        return answer
+
+    def _lookup(self, table: Table, code: str) -> tuple[str | None, str]:
+        known = self.master.codes(table.value)
+        mapped = self.rules.mappings.table(table).get(code)
+        if mapped is not None:
+            if mapped in known:
+                return mapped, f"mapping {table.value}: {code} -> {mapped}"
+            return None, f"mapped to {mapped}, which is not among AutoCount's {BOOK[table]}"
+        if table in self.rules.mappings.identity and code in known:
+            return code, f"identity: {code} is an AutoCount {table.value} code"
+        if code in known:
+            return None, (f"{code} equals an AutoCount code but identity mapping is not allowed "
+                          f"for {table.value}")
+        return None, f"no {table.value} mapping for {code}"
+
+    def resolve_uom(self, item: ItemRecord, word: str) -> tuple[str | None, str | None]:
+        """AutoCount UOM for a source word, and the alias that got there (None when the word
+        itself was the AutoCount UOM)."""
+        alias = self.uom_aliases.get(word.strip().casefold())
+        target = item.uom(alias) if alias is not None else item.uom(word)
+        return (target.uom if target else None), alias
+
+    def unit_of(self, item_code: str, word: str) -> ItemUom | None:
+        """AutoCount's UOM (rate, prices) for a source item code and UOM word."""
+        key = (item_code, word)
+        if key not in self.units:
+            target, _ = self.lookup(Table.ITEM, item_code)
+            item = self.master.items[target] if target is not None else None
+            uom_code = self.resolve_uom(item, word)[0] if item is not None else None
+            self.units[key] = item.uom(uom_code) if item and uom_code else None
+        return self.units[key]
 
 
 @dataclass(frozen=True, slots=True)

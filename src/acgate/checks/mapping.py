@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from rapidfuzz import process
 
-from acgate.checks.context import MappedField, Run, UomConversion
+from acgate.checks.context import BOOK, MappedField, Run, UomConversion
 from acgate.domain.codes import Code
 from acgate.domain.documents import (
     ItemDocument,
@@ -20,35 +20,10 @@ from acgate.domain.masterdata import ItemRecord, ItemUom
 from acgate.domain.rules import Table
 from acgate.domain.values import canonical_decimal
 
-_BOOK = {
-    Table.CUSTOMER: "debtors", Table.SUPPLIER: "creditors", Table.ITEM: "items",
-    Table.LOCATION: "locations", Table.TAX: "tax codes", Table.AGENT: "sales agents",
-    Table.PROJECT: "projects", Table.DEPARTMENT: "departments", Table.TERMS: "credit terms",
-}
-
 
 def lookup(run: Run, table: Table, code: str) -> tuple[str | None, str]:
     """The AutoCount code for a source code, and the rule that decided it (or why not)."""
-    key = (table.value, code)
-    answer = run.company.resolved.get(key)
-    if answer is None:
-        answer = run.company.resolved[key] = _lookup(run, table, code)
-    return answer
-
-
-def _lookup(run: Run, table: Table, code: str) -> tuple[str | None, str]:
-    known = run.company.master.codes(table.value)
-    mapped = run.rules.mappings.table(table).get(code)
-    if mapped is not None:
-        if mapped in known:
-            return mapped, f"mapping {table.value}: {code} -> {mapped}"
-        return None, f"mapped to {mapped}, which is not among AutoCount's {_BOOK[table]}"
-    if table in run.rules.mappings.identity and code in known:
-        return code, f"identity: {code} is an AutoCount {table.value} code"
-    if code in known:
-        return None, (f"{code} equals an AutoCount code but identity mapping is not allowed "
-                      f"for {table.value}")
-    return None, f"no {table.value} mapping for {code}"
+    return run.company.lookup(table, code)
 
 
 def _near_codes(run: Run, table: Table, code: str) -> list[Suggestion]:
@@ -75,7 +50,7 @@ def _require(run: Run, table: Table, code: str, field: str, finding: Code,
         return target
     run.sink.add(
         finding, f"{what} {code!r} has no AutoCount code: {rule}", field=field,
-        source_value=code, expected=f"a code among AutoCount's {_BOOK[table]}",
+        source_value=code, expected=f"a code among AutoCount's {BOOK[table]}",
         suggestions=_near_codes(run, table, code), blocker=(table.value, code),
     )
     return None
@@ -114,7 +89,7 @@ def _check_party(run: Run, doc: TradeDocument) -> str | None:
         f"{table.value} {doc.party.code!r} ({doc.party.name or 'no name'}) has no AutoCount "
         f"{'debtor' if table is Table.CUSTOMER else 'creditor'} code: {rule}",
         field="party.code", source_value=doc.party.code,
-        expected=f"a code among AutoCount's {_BOOK[table]}", suggestions=suggestions,
+        expected=f"a code among AutoCount's {BOOK[table]}", suggestions=suggestions,
         blocker=(table.value, doc.party.code),
     )
     return None
@@ -191,12 +166,8 @@ def _check_item(run: Run, prefix: str, line: Line) -> ItemRecord | None:
 
 
 def resolve_uom(run: Run, item: ItemRecord, word: str) -> tuple[str | None, str | None]:
-    """AutoCount UOM for a source word, and the alias that got there (None when the word itself
-    was the AutoCount UOM)."""
-    key = word.strip().casefold()
-    alias = run.company.uom_aliases.get(key)
-    target = item.uom(alias) if alias is not None else item.uom(word)
-    return (target.uom if target else None), alias
+    """AutoCount UOM for a source word, and the alias that got there."""
+    return run.company.resolve_uom(item, word)
 
 
 def check_uom(run: Run, prefix: str, line: Line, item: ItemRecord) -> None:
@@ -293,13 +264,7 @@ def _check_item_document(run: Run, doc: ItemDocument) -> None:
 
 def unit_of(run: Run, item_code: str, word: str) -> ItemUom | None:
     """AutoCount's UOM (rate, prices) for a source item code and UOM word, when both resolve."""
-    key = (item_code, word)
-    if key not in run.company.units:
-        target, _ = lookup(run, Table.ITEM, item_code)
-        item = run.company.master.items[target] if target is not None else None
-        uom_code = resolve_uom(run, item, word)[0] if item is not None else None
-        run.company.units[key] = item.uom(uom_code) if item and uom_code else None
-    return run.company.units[key]
+    return run.company.unit_of(item_code, word)
 
 
 def base_quantity(run: Run, line: Line) -> Decimal | None:

@@ -58,9 +58,14 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def opened(workspace: Path | None) -> App:
     try:
-        return open_app(workspace_dir(workspace))
+        application = open_app(workspace_dir(workspace))
     except (NotAWorkspace, RulesFileError) as error:
         raise fail(str(error)) from None
+    try:
+        application.clock()  # a bad ACGATE_NOW is an error message, not a traceback later
+    except ValueError as error:
+        raise fail(str(error)) from None
+    return application
 
 
 def emit_json(data: Any) -> None:
@@ -104,9 +109,9 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="JSON, JSONL, CSV or
                 raise fail(str(error)) from None
     if as_json:
         emit_json({name: report.as_dict() for name, report in reports.items()})
-        return
-    for name, report in reports.items():
-        render.ingest_report(console, report, name)
+    else:
+        for name, report in reports.items():
+            render.ingest_report(console, report, name)
     if any(r.problem_count for r in reports.values()):
         raise typer.Exit(2)
 
@@ -126,6 +131,8 @@ def check(files: list[Path], workspace: Workspace = None, as_json: AsJson = Fals
             {"identity": str(v.work.identity), "outcome": v.outcome.value, "owner": v.owner,
              "findings": [f.as_dict() for f in v.findings]} for v in report.checked]}
             for name, report in results.items()})
+        if any(r.problem_count for r in results.values()):
+            raise typer.Exit(2)
         return
     for name, report in results.items():
         render.ingest_report(console, report, f"{name} (dry run, nothing stored)")
@@ -133,6 +140,8 @@ def check(files: list[Path], workspace: Workspace = None, as_json: AsJson = Fals
             codes = ", ".join(f.code.value for f in verdict.findings) or "-"
             console.print(f"  {verdict.work.identity}: {verdict.outcome.value} ({codes})",
                           highlight=False)
+    if any(r.problem_count for r in results.values()):
+        raise typer.Exit(2)
 
 
 @app.command()

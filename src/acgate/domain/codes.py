@@ -82,27 +82,28 @@ class CodeSpec:
     owner: Owner
     # Codes whose outcome comes from a per-type policy rather than from this table.
     by_policy: bool = False
-    # A company may not make these codes let a record through: the cause is not a business choice.
-    must_hold: bool = False
+    # Neither a person's release nor a company's override may waive these: the cause must be
+    # fixed (a mapping added, the source moving on), because waiving it would post a wrong record.
+    firm: bool = False
 
 
 _H, _W, _R = Outcome.HELD, Outcome.WAITING, Outcome.READY
 _OPS, _ACC, _INT = Owner.OPERATIONS, Owner.ACCOUNTS, Owner.INTEGRATION
 
 SPECS: dict[Code, CodeSpec] = {
-    Code.INVALID_DOCUMENT: CodeSpec(Gap.INTAKE, _H, _INT, must_hold=True),
-    Code.STATUS_NOT_READY: CodeSpec(Gap.STATUS, _W, _OPS),
+    Code.INVALID_DOCUMENT: CodeSpec(Gap.INTAKE, _H, _INT, firm=True),
+    Code.STATUS_NOT_READY: CodeSpec(Gap.STATUS, _W, _OPS, firm=True),
     Code.STATUS_UNKNOWN: CodeSpec(Gap.STATUS, _H, _INT),
     Code.SOURCE_EXCEPTION: CodeSpec(Gap.STATUS, _H, _OPS),
     Code.WAIT_EXPIRED: CodeSpec(Gap.TIMING, _H, _OPS),
-    Code.PARTY_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
-    Code.ITEM_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
+    Code.PARTY_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, firm=True),
+    Code.ITEM_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, firm=True),
     Code.ITEM_INACTIVE: CodeSpec(Gap.MAPPING, _H, _ACC),
-    Code.LOCATION_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _OPS, must_hold=True),
-    Code.UOM_UNKNOWN: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
+    Code.LOCATION_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _OPS, firm=True),
+    Code.UOM_UNKNOWN: CodeSpec(Gap.MAPPING, _H, _ACC, firm=True),
     Code.UOM_RATE_MISMATCH: CodeSpec(Gap.MAPPING, _H, _ACC),
-    Code.TAX_CODE_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
-    Code.CODE_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, must_hold=True),
+    Code.TAX_CODE_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, firm=True),
+    Code.CODE_UNMAPPED: CodeSpec(Gap.MAPPING, _H, _ACC, firm=True),
     Code.CURRENCY_MISMATCH: CodeSpec(Gap.MAPPING, _H, _ACC),
     Code.PRICE_OUT_OF_TOLERANCE: CodeSpec(Gap.MAPPING, _H, _ACC),
     Code.DATE_OUT_OF_RANGE: CodeSpec(Gap.MAPPING, _H, _ACC),
@@ -111,17 +112,17 @@ SPECS: dict[Code, CodeSpec] = {
     Code.APPROVAL_STALE: CodeSpec(Gap.APPROVAL, _H, _OPS),
     Code.PRICE_CHANGED: CodeSpec(Gap.APPROVAL, _H, _ACC),
     Code.CHANGED_AFTER_SYNC: CodeSpec(Gap.APPROVAL, _H, _ACC, by_policy=True),
-    Code.DEPENDENCY_PENDING: CodeSpec(Gap.TIMING, _W, _OPS),
-    Code.SCHEDULED_BATCH: CodeSpec(Gap.TIMING, _W, Owner.NONE),
+    Code.DEPENDENCY_PENDING: CodeSpec(Gap.TIMING, _W, _OPS, firm=True),
+    Code.SCHEDULED_BATCH: CodeSpec(Gap.TIMING, _W, Owner.NONE, firm=True),
     Code.MANUAL_RELEASE: CodeSpec(Gap.TIMING, _W, _OPS),
     Code.DUPLICATE_PARTY: CodeSpec(Gap.DUPLICATES, _H, _ACC),
     Code.DUPLICATE_DOCUMENT: CodeSpec(Gap.DUPLICATES, _H, _ACC),
     Code.PARTIAL_DELIVERY: CodeSpec(Gap.DUPLICATES, _R, _OPS),
     Code.OVER_FULFILMENT: CodeSpec(Gap.DUPLICATES, _H, _OPS),
     Code.CANCELLED_AFTER_SYNC: CodeSpec(Gap.DUPLICATES, _H, _ACC, by_policy=True),
-    Code.TARGET_UNSUPPORTED: CodeSpec(Gap.SYNC, _H, _INT, must_hold=True),
-    Code.SYNC_FAILED: CodeSpec(Gap.SYNC, _H, _INT, must_hold=True),
-    Code.SYNC_REJECTED: CodeSpec(Gap.SYNC, _H, _ACC, must_hold=True),
+    Code.TARGET_UNSUPPORTED: CodeSpec(Gap.SYNC, _H, _INT, firm=True),
+    Code.SYNC_FAILED: CodeSpec(Gap.SYNC, _H, _INT, firm=True),
+    Code.SYNC_REJECTED: CodeSpec(Gap.SYNC, _H, _ACC, firm=True),
     Code.MANUAL_EDIT_AFTER_SYNC: CodeSpec(Gap.RECONCILIATION, _H, _ACC),
-    Code.MISSING_IN_AUTOCOUNT: CodeSpec(Gap.RECONCILIATION, _H, _ACC, must_hold=True),
+    Code.MISSING_IN_AUTOCOUNT: CodeSpec(Gap.RECONCILIATION, _H, _ACC, firm=True),
 }

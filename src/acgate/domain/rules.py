@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from acgate.domain.codes import SPECS, Code, Outcome
+from acgate.domain.codes import SEVERITY, SPECS, Code, Outcome
 from acgate.domain.documents import DocType
 from acgate.domain.values import to_decimal
 
@@ -229,9 +229,9 @@ class CompanyRules(_Strict):
             if spec.by_policy:
                 raise ValueError(
                     f"{code}: its outcome comes from the type's policy; set that instead")
-            if spec.must_hold and override.outcome is not Outcome.HELD:
-                raise ValueError(
-                    f"{code}: a record with this finding cannot be let through; it stays held")
+            if spec.firm and SEVERITY[override.outcome] < SEVERITY[spec.outcome]:
+                raise ValueError(f"{code}: it is at least {spec.outcome.value} in every company: "
+                                 "the cause must be fixed, not waived")
         return value
 
     @property

@@ -85,11 +85,12 @@ class Review:
                                   "waiting records can be released")
             findings = repo.findings_of([stored.id]).get(stored.id, [])
             open_codes = [Code(f.code) for f in findings if f.outcome != Outcome.READY.value]
-            blocked = sorted({c.value for c in open_codes if SPECS[c].must_hold})
+            blocked = sorted({c.value for c in open_codes if SPECS[c].firm})
             if blocked:
                 raise ReviewError(
                     f"{stored.identity} cannot be released while it has {', '.join(blocked)}: "
-                    "fix the cause (add the mapping, or have the source send a valid version)"
+                    "fix the cause (add the mapping, let the source move it on, or have it send a "
+                    "valid version)"
                 )
             given = {code.value: f"{actor}: {reason}" for code in open_codes}
             return self.recheck_ids(repo, [stored.id], actor, reason, "released",

@@ -149,7 +149,7 @@ def test_an_unknown_finding_code_is_refused(tmp_path: Path) -> None:
     assert "did you mean PARTIAL_DELIVERY?" in problem.message
 
 
-def test_an_override_may_not_let_a_must_hold_code_through(tmp_path: Path) -> None:
+def test_an_override_may_not_waive_a_firm_code(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         """
@@ -162,7 +162,7 @@ def test_an_override_may_not_let_a_must_hold_code_through(tmp_path: Path) -> Non
     problem = only_problem(path)
 
     assert (problem.line, problem.key) == (3, "codes.ITEM_UNMAPPED")
-    assert "cannot be let through" in problem.message
+    assert "must be fixed, not waived" in problem.message
 
 
 def test_a_bad_duration_is_refused(tmp_path: Path) -> None:
