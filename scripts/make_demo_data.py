@@ -408,7 +408,8 @@ def _identifiers(rng: random.Random, name: str, foreign: str | None) -> tuple[st
     year = rng.randint(1988, 2022)
     if foreign is not None:
         uen = f"{year}{rng.randint(10000, 99999)}{rng.choice('KMNRZ')}"
-        return "EI00000000030", uen if foreign == "SG" else f"{rng.randint(1000000, 9999999)}"
+        # LHDN's generic TIN for a foreign buyer (EI00000000030 is a foreign supplier's).
+        return "EI00000000020", uen if foreign == "SG" else f"{rng.randint(1000000, 9999999)}"
     if any(word in name for word in ("Sdn Bhd", "Berhad")):
         tin = f"C{rng.randint(1, 2)}{rng.randint(100000000, 999999999)}"
         return tin, f"{year}01{rng.randint(0, 999999):06d}"
@@ -743,6 +744,7 @@ class Entry:
 class Plan:
     files: dict[str, list[Entry]] = field(default_factory=dict)
     expectations: dict[str, Expectation] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def add(self, file: str, payload: dict[str, Any], codes: Iterable[str] = (), why: str = "",
             final: str | None = None, label: str | None = None) -> None:
@@ -1202,8 +1204,8 @@ class Generator:
         never = self.sales_order(date=day(16), status="draft", approve=False)
         problems["never_approved"] = never
         add_problem(never, ["STATUS_NOT_READY", "APPROVAL_MISSING", "WAIT_EXPIRED"],
-                    "a draft nobody approves: waiting, then held when the 18:30 re-check on "
-                    "23 Nov finds it waited over 72h", "held")
+                    "a draft nobody approves: waiting, then held when the 23 Nov 18:30 "
+                    "re-check finds it waited over 72h", "held")
         for role in ("approve_later", "stale_edit", "cancel_unsynced"):
             order = self.sales_order(date=day(19), status="draft" if role != "approve_later"
                                      else "pending_approval", approve=False, reference=True)
@@ -1480,8 +1482,8 @@ class Generator:
                  "18:30 re-check", final="held")
         unapproved = purchase_order(m.creditor("400-T001"), day(18), approve=False)
         plan.add(f, unapproved, ["APPROVAL_MISSING", "WAIT_EXPIRED"],
-                 "status `approved` but procure sent no approval record; expires 23 Nov",
-                 final="held")
+                 "status `approved` but procure sent no approval record; expires at the "
+                 "23 Nov 18:30 re-check", final="held")
         unknown = purchase_order(m.creditor("400-B001"), day(19), code="SUP-0042")
         unknown["party"]["name"] = "Borneo Spice Trading"
         plan.add(f, unknown, ["PARTY_UNMAPPED"], "supplier code SUP-0042 is procure's own "
@@ -1574,7 +1576,8 @@ class Generator:
             _, payload = self.delivery(order, d21, self.full_portions(order),
                                        branch="Kuala Lumpur" if role == "ipoh" else None)
             plan.add(f, payload, ["DEPENDENCY_PENDING", "WAIT_EXPIRED"], f"{order.id} is held "
-                     "in acgate, so its delivery waits; still waiting past 72h on 24 Nov",
+                     "in acgate, so its delivery waits; the 25 Nov 18:30 re-check finds it waited "
+                     "over 72h",
                      final="held")
         return {"full": full, "partial": partial, "picking": picking, "open": open_orders,
                 "before_approval": before_approval, "uom_change": uom_change,
@@ -1894,7 +1897,14 @@ class Generator:
         resend = next(o for o in step1["clean"][4:] if not o.reference)
         entries.insert(len(entries) // 2, (resend.payload, [], "", ""))
         # And a stale copy: v1 of the order edited in step 3.
-        entries.insert(len(entries) // 3, (step1["reserved"][0].payload, [], "", ""))
+        stale: Order = step1["reserved"][0]
+        entries.insert(len(entries) // 3, (stale.payload, [], "", ""))
+        plan.notes += [
+            f"`shopfront/sales_order/{resend.id}` arrives again, unchanged, in `{f}`: a "
+            "redelivery (recorded, not processed again).",
+            f"`shopfront/sales_order/{stale.id}` v1 arrives again in `{f}` after v2 was "
+            "stored: a stale version (recorded, never applied).",
+        ]
         for payload, codes, why, final in entries:
             plan.add(f, payload, codes, why, final=final or None)
         return {"clean": clean}
@@ -1999,6 +2009,9 @@ class Generator:
         # The goods-received note that was pending QC (versions by updated_at).
         received = dict(receipts["pending"], status="received",
                         updated_at=stamp(d, 8, 10))
+        plan.notes.append(
+            "Goods received notes (`wms/goods_received/*`) carry `updated_at` and no `version`; "
+            f"{received['id']} gets a newer `updated_at` (pending -> received) in `{f}`.")
         plan.add(f, received, [], "QC passed: `received`", final="synced")
         # Deliveries for the batch-B orders that synced on 23 Nov.
         for index, order in enumerate(batch_b["clean"]):
@@ -2314,28 +2327,59 @@ def expected_md(plan: Plan, counts: dict[str, int], master: Master) -> str:
         "| step | file | versions |",
         "|---|---|---|",
     ]
+    file_order: dict[str, int] = {}
     for step in STEPS:
         for name in step.files:
+            file_order[name] = len(file_order)
             lines.append(f"| {step.at} | `documents/{name}` | {counts[name]} |")
-    lines += ["", "Documents (identities) by type: " + ", ".join(
-        f"{t} {n}" for t, n in sorted(by_type.items())) + f"; {len(plan.expectations)} in all.",
+    clean = sum(1 for e in plan.expectations.values() if not e.reasons)
+    identities = len(plan.expectations) - 1  # the refused payload has none
+    lines += [
+        "", "Documents by type: " + ", ".join(f"{t} {n}" for t, n in sorted(by_type.items()))
+        + f"; {identities} identities, plus one payload refused at intake for want of an id. "
+        f"{clean} of them ({clean * 100 // identities}%) are meant to pass every check on "
+        "their first try.",
         "", "Intended outcome at the end of the scenario: " + ", ".join(
-            f"{o} {n}" for o, n in sorted(finals.items())) + ".", "",
-        "`synced` includes documents whose newer version was let through by its policy "
-        "(`update`, `reverse`, `new_document`). A document may raise a code along the way and "
-        "end elsewhere (e.g. waiting, then synced).", "", "## By code", ""]
+            f"{o} {n}" for o, n in sorted(finals.items())) + ". `synced` includes documents "
+        "whose newer version its policy lets through (`update`, `reverse`, `new_document`) and "
+        "documents that waited first (for an approval, a dependency, a batch window).",
+        "", "## The scenario", ""]
+    lines += [f"- **{step.at}** `{step.action}`" + (f": {step.note}" if step.note else "")
+              for step in STEPS]
+    lines += ["", "## Besides the finding codes", ""]
+    key_accounts = sum(1 for d in master.debtors if not d.source_code)
+    mapped_note = (
+        "The shop maps its own customer numbers (`CUST-0001`...) to debtor codes through "
+        f"`mappings.customer`; {key_accounts} key accounts send their AutoCount codes (identity "
+        "mapping), as do `wms` and `procure`. `SF-KOPIO-20` and `SF-BERAS-5KG` are shop SKUs "
+        "mapped to items.")
+    lines += [f"- {note}" for note in [*plan.notes, mapped_note, *NOTES]]
+    lines += ["", "## By code", "",
+              "Each entry: the document, the version that raises the code (by `version` or "
+              "`updated_at`), the file it arrives in, and why.", ""]
     for code in CODE_ORDER:
         lines.append(f"### {code}")
         lines.append("")
-        found = False
-        for expectation in plan.expectations.values():
-            for why in expectation.reasons.get(code, []):
-                lines.append(f"- `{expectation.label}` {why}")
-                found = True
-        if not found:
-            lines.append("- (none)")
+        entries = sorted(
+            (file_order.get(why.split("(", 1)[1].split(")", 1)[0], 99), e.label, why)
+            for e in plan.expectations.values() for why in e.reasons.get(code, [])
+        )
+        lines += [f"- `{label}` {why}" for _, label, why in entries] or ["- (none)"]
         lines.append("")
     return "\n".join(lines)
+
+
+NOTES = [
+    "Deliveries in a different UOM from the order: SO line 2 CTN, delivered as 24 PCS, then "
+    "1 CTN (the ledger counts base units). Warehouse and shop send UOM words through the "
+    "alias table (`carton`, `ctn`, `box`, `pcs`, `unit`).",
+    "Foreign-currency customers (SGD, USD) and a USD supplier: orders, deliveries, invoices and "
+    "receipts carry `currency` and `currency_rate`.",
+    "Some invoices add a delivery charge line (SVC-9001, service tax SV-6) that fulfils no "
+    "delivery line.",
+    "The `map` step adds the UOM alias `ctn24 -> CTN`, and the four orders held on it move on "
+    "and sync at 17:00.",
+]
 
 
 def generate(out: Path) -> Plan:

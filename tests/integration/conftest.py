@@ -4,10 +4,13 @@ holding area), an opened `App` on a clock the test moves, and file writers."""
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from acgate.bootstrap import App, open_app
 from acgate.service.masters import load_master
@@ -22,8 +25,31 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+POSTGRES = os.environ.get("ACGATE_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every integration test runs on SQLite, and on PostgreSQL where CI provides one
+    (ACGATE_TEST_POSTGRES_URL, a server URL whose user may create databases)."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    if not POSTGRES:
+        pytest.skip("ACGATE_TEST_POSTGRES_URL is not set")
+    name = f"acgate_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    monkeypatch.setenv("ACGATE_DATABASE_URL", POSTGRES.rsplit("/", 1)[0] + "/" + name)
+    yield "postgresql"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+
+
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
+def workspace(tmp_path: Path, database: str) -> Path:
     """A workspace folder with one company's rules file and its master data export beside it."""
     root = tmp_path / "ws"
     (root / "rules").mkdir(parents=True)

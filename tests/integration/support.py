@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,6 +271,8 @@ class Cli:
             argv += ["--workspace", str(self.workspace)]
         environment = {"ACGATE_NOW": self.clock.iso(), "COLUMNS": "250",
                        "ACGATE_USER": "tester", **(env or {})}
+        if os.environ.get("ACGATE_DATABASE_URL"):
+            environment.setdefault("ACGATE_DATABASE_URL", os.environ["ACGATE_DATABASE_URL"])
         return CliRunner().invoke(cli_app, argv, env=environment, catch_exceptions=False)
 
     def json(self, *args: str) -> Any:

@@ -244,8 +244,7 @@ class _Batch:
                      stored: StoredDocument | None, key: VersionKey, digest: str | None,
                      doc: Any, problems: list[FieldProblem]) -> None:
         if stored is None:
-            document_id = self.repo.next_ids("documents", 1)[0] if not self.new_rows else \
-                max(self.new_rows) + 1
+            document_id = self.repo.new_id("documents")
             first_received = self.now
             self.new_rows[document_id] = {
                 "id": document_id, "company": company, "source": identity.source,
@@ -280,9 +279,7 @@ class _Batch:
         ))
 
     def _next_version_id(self) -> int:
-        if self.version_rows:
-            return max(self.version_rows) + 1
-        return self.repo.next_ids("versions", 1)[0]
+        return self.repo.new_id("versions")
 
     def _stale(self, record: RawRecord, stored: StoredDocument, key: VersionKey,
                digest: str | None, status: str | None, problems: list[FieldProblem]) -> None:

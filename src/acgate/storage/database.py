@@ -23,7 +23,14 @@ def open_database(url: str) -> Engine:
     engine = create_engine(url, json_serializer=_json_text)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take the write lock when a transaction begins, not at its first write: two processes
+    # (a worker and a person's command) then queue instead of failing half-way.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _json_text(value: Any) -> str:
@@ -38,6 +45,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own BEGIN is deferred).
+    dbapi_connection.isolation_level = None
 
 
 def alembic_config() -> Config:

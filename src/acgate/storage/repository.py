@@ -92,21 +92,34 @@ def _chunks(items: Iterable[T]) -> Iterable[list[T]]:
 class Repository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self._ids: dict[str, list[int]] = {}
+        self._counted: dict[str, int] = {}
 
     # ---- identifiers -------------------------------------------------------------------
-    def next_ids(self, table: str, count: int) -> list[int]:
-        """Ids for rows about to be bulk-inserted, so that related rows can refer to them."""
-        if count == 0:
-            return []
+    def new_id(self, table: str) -> int:
+        """An id for a row about to be bulk-inserted, so that related rows can refer to it.
+
+        PostgreSQL hands out sequence values in blocks; SQLite counts on from the largest id,
+        which is safe because write transactions there take the write lock when they begin.
+        """
+        pool = self._ids.setdefault(table, [])
+        if not pool:
+            pool.extend(reversed(self._reserve(table, 500)))
+        return pool.pop()
+
+    def _reserve(self, table: str, count: int) -> list[int]:
         if self.connection.dialect.name == "postgresql":
-            sequence = f"{table}_id_seq"
             rows = self.connection.exec_driver_sql(
-                f"SELECT nextval('{sequence}') FROM generate_series(1, {count})"
+                f"SELECT nextval('{table}_id_seq') FROM generate_series(1, {count})"
             )
             return [row[0] for row in rows]
         target = {"documents": documents, "versions": versions}[table]
-        start = self.connection.execute(select(func.coalesce(func.max(target.c.id), 0))).scalar()
-        return list(range(int(start or 0) + 1, int(start or 0) + 1 + count))
+        start = self._counted.get(table)
+        if start is None:
+            start = int(self.connection.execute(
+                select(func.coalesce(func.max(target.c.id), 0))).scalar() or 0)
+        self._counted[table] = start + count
+        return list(range(start + 1, start + 1 + count))
 
     # ---- documents ---------------------------------------------------------------------
     def _select_documents(self) -> Any:
