@@ -62,9 +62,15 @@ def _amount(run: Run, doc: TradeDocument) -> str:
     on one day against one PO differ in their lines, not in a total of zero."""
     if all(line.unit_price is not None for line in doc.lines):
         return str((run.result.totals or computed_totals(run, doc)[0])["total"])
-    moved = sorted(f"{line.item}:{line.uom.strip().casefold()}:{line.qty.normalize()}"
+    moved = sorted(f"{line.item}:{_unit(run, line.item, line.uom)}:{line.qty.normalize()}"
                    for line in doc.lines)
     return hashlib.sha256(";".join(moved).encode()).hexdigest()[:16]
+
+
+def _unit(run: Run, item: str, word: str) -> str:
+    """The AutoCount UOM when it resolves, so 'ctn' and 'carton' are the same goods."""
+    unit = run.company.unit_of(item, word)
+    return unit.uom if unit else word.strip().casefold()
 
 
 def check_duplicate_document(run: Run) -> None:

@@ -32,7 +32,7 @@ def assess(doc: Document, history: History, company: Company, facts: Facts,
     check_prices(run)
     check_totals(run)
     check_dates(run)
-    check_approval(run)
+    check_approval(run, meaning)
     changed_after_sync = check_after_sync(run, meaning)
     check_timing(run)
     check_duplicate_party(run)

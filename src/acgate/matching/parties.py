@@ -51,11 +51,16 @@ def phone_keys(phone: str) -> set[str]:
     return keys
 
 
+# LHDN's general TINs for e-invoices (general public, foreign buyer, foreign supplier,
+# government): shared by many parties, so they identify none.
+_GENERAL_TINS = frozenset({"EI00000000010", "EI00000000020", "EI00000000030", "EI00000000040"})
+
+
 def _ident(value: str | None) -> str | None:
     if not value:
         return None
     key = re.sub(r"[^0-9A-Za-z]", "", value).upper()
-    return key or None
+    return key if key and key not in _GENERAL_TINS else None
 
 
 @dataclass(frozen=True, slots=True)

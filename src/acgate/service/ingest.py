@@ -292,6 +292,7 @@ class _Batch:
             "status": status, "state": "stale", "approved": False,
             "problems": [{"field": p.path, "problem": p.problem, "fix": p.fix}
                          for p in problems] or None, "released": {},
+            "outcome": None, "assessment": None,
         }
         self._event(stored.id, "stale", f"{key.describe()} is older than the stored "
                     f"{VersionKey(stored.version, stored.source_updated_at).describe()}; "

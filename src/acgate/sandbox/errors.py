@@ -1,0 +1,34 @@
+"""The refusals the sandbox answers with; each profile renders them in its own envelope."""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """A refusal with AutoCount's message and the HTTP status the profile answers with."""
+
+    status = 400
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+
+class BookError(SandboxError):
+    """The book refuses a document: master data, dates, amounts, transfers."""
+
+
+class NotFound(SandboxError):
+    status = 404
+
+
+class Duplicate(SandboxError):
+    status = 409
+
+
+class Unauthorized(SandboxError):
+    status = 401
+
+
+class TooManyCalls(SandboxError):
+    status = 429
