@@ -671,15 +671,20 @@ types:
     timing: batch
     schedule: "0 18 * * *"
     unique_reference: true
+  # Master documents are checked against AutoCount's master data (duplicate parties, UOM
+  # rates) and tracked; accounts staff create debtors, creditors and items in AutoCount.
   customer:
+    sync: false
     statuses:
       ready: ["active", "approved"]
       waiting: ["pending"]
   supplier:
+    sync: false
     statuses:
       ready: ["active", "approved"]
       waiting: ["pending"]
   item:
+    sync: false
     statuses:
       ready: ["active"]
       waiting: ["draft"]

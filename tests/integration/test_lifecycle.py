@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from acgate.autocount.sandbox import SandboxBook
+from acgate.autocount.memory import MemoryTarget
 from acgate.bootstrap import App
 from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType
@@ -35,13 +35,13 @@ from .support import (
 
 
 @pytest.fixture
-def book() -> SandboxBook:
-    return SandboxBook()
+def book() -> MemoryTarget:
+    return MemoryTarget()
 
 
 @pytest.fixture
-def dispatcher(app: App, book: SandboxBook, clock: Clock) -> Dispatcher:
-    return Dispatcher(app.store, app.review, book, clock)
+def dispatcher(app: App, book: MemoryTarget, clock: Clock) -> Dispatcher:
+    return Dispatcher(app.store, app.directory, lambda company: book, clock)
 
 
 def invoice(doc_id: str = "INV-1", **kwargs: object) -> dict[str, object]:
@@ -52,7 +52,7 @@ def invoice(doc_id: str = "INV-1", **kwargs: object) -> dict[str, object]:
 # ---- dependencies -------------------------------------------------------------------------------
 
 def test_a_delivery_waits_for_its_order_to_sync_then_moves_on_once(
-        app: App, files: Files, dispatcher: Dispatcher, book: SandboxBook) -> None:
+        app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget) -> None:
     ingest(app, files, order("SO-1"), delivery("DO-1", "SO-1"))
     assert outcome(app, "SO-1") is Outcome.READY
     assert outcome(app, "DO-1") is Outcome.WAITING
@@ -61,9 +61,9 @@ def test_a_delivery_waits_for_its_order_to_sync_then_moves_on_once(
     assert finding["source_value"] == "shop/sales_order/SO-1"
     before = len(events(app, "DO-1"))
 
-    report = dispatcher.sync_ready()
+    report = dispatcher.run_once()
 
-    assert [identity for identity, _ in report.posted] == ["shop/sales_order/SO-1"]
+    assert [identity for identity, _ in report.synced] == ["shop/sales_order/SO-1"]
     assert outcome(app, "SO-1") is Outcome.SYNCED
     assert outcome(app, "DO-1") is Outcome.READY
     new = events(app, "DO-1")[before:]
@@ -72,7 +72,7 @@ def test_a_delivery_waits_for_its_order_to_sync_then_moves_on_once(
                                                                               "ready")
     assert codes(app, "DO-1") == []
 
-    dispatcher.sync_ready()
+    dispatcher.run_once()
 
     assert outcome(app, "DO-1") is Outcome.SYNCED
     assert (DocType.DELIVERY_ORDER, stored(app, "DO-1").autocount_doc_no) in book.documents
@@ -87,7 +87,7 @@ def test_a_delivery_that_arrives_before_its_order_waits_for_it(
 
     ingest(app, files, order("SO-1"), name="late-order.jsonl")
     assert outcome(app, "DO-1") is Outcome.WAITING
-    dispatcher.sync_ready()
+    dispatcher.run_once()
 
     assert outcome(app, "DO-1") is Outcome.READY
 
@@ -112,9 +112,9 @@ def test_a_tracked_document_satisfies_its_followers_at_once(app: App, files: Fil
 # ---- after sync ---------------------------------------------------------------------------------
 
 def test_a_newer_version_after_sync_follows_the_version_policy(
-        app: App, files: Files, dispatcher: Dispatcher, book: SandboxBook) -> None:
+        app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget) -> None:
     ingest(app, files, order("SO-1"), invoice("INV-1"))
-    dispatcher.sync_ready()
+    dispatcher.run_once()
     so_number = stored(app, "SO-1").autocount_doc_no
 
     ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]),
@@ -133,17 +133,17 @@ def test_a_newer_version_after_sync_follows_the_version_policy(
     assert outcome(app, "INV-1") is Outcome.HELD
     assert trace_of(app, "INV-1").changed_after_sync
 
-    report = dispatcher.sync_ready()
+    report = dispatcher.run_once()
 
-    assert report.updated == [("shop/sales_order/SO-1", so_number)]
-    assert book.documents[(DocType.SALES_ORDER, so_number or "")]["lines"][0]["qty"] == "5"
+    assert report.synced == [("shop/sales_order/SO-1", so_number)]
+    assert book.documents[(DocType.SALES_ORDER, so_number or "")].lines[0].qty == 5  # type: ignore[index]
     assert outcome(app, "INV-1") is Outcome.HELD
 
 
 def test_a_cancellation_after_sync_follows_the_cancel_policy(
-        app: App, files: Files, dispatcher: Dispatcher, book: SandboxBook) -> None:
+        app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget) -> None:
     ingest(app, files, order("SO-1"), invoice("INV-1"))
-    dispatcher.sync_ready()
+    dispatcher.run_once()
     so_number = stored(app, "SO-1").autocount_doc_no or ""
 
     ingest(app, files, order("SO-1", version=2, status="cancelled"),
@@ -156,10 +156,10 @@ def test_a_cancellation_after_sync_follows_the_cancel_policy(
     assert (review["code"], review["outcome"]) == ("CANCELLED_AFTER_SYNC", "held")
     assert "review" in review["message"]
 
-    report = dispatcher.sync_ready()
+    report = dispatcher.run_once()
 
-    assert report.voided == [("shop/sales_order/SO-1", so_number)]
-    assert book.documents[(DocType.SALES_ORDER, so_number)]["cancelled"] is True
+    assert report.synced == [("shop/sales_order/SO-1", so_number)]
+    assert book.documents[(DocType.SALES_ORDER, so_number)].cancelled is True
     assert outcome(app, "INV-1") is Outcome.HELD
 
 

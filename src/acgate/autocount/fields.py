@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from acgate.autocount.payloads import REMARK_FIELDS, TRANSFER_CODES, key_from_remark
+from acgate.autocount.target import RemoteDocument, RemoteLine
+from acgate.domain.documents import DocType
+from acgate.domain.posting import Transfer
 from acgate.domain.values import canonical_decimal, to_decimal
 
 
@@ -84,3 +88,54 @@ class Fields:
 
     def has(self, name: str) -> bool:
         return name.casefold() in self._names
+
+
+def remote_document(doc_type: DocType, data: Any, remark: str) -> RemoteDocument:
+    """A document from either profile's answer.
+
+    The Cloud API nests `{"master", "details"}` in camelCase; the bridge sends one object in
+    the SDK's names with `Details`. Without details (some listings) `lines` is None.
+    """
+    outer = Fields(data)
+    master = Fields(outer.get("master")) if outer.has("master") else outer
+    doc_no, date = master.text("docNo"), master.date("docDate")
+    if doc_no is None or date is None:
+        raise ValueError("a document needs docNo and docDate")
+    remarks = tuple(master.text(f"remark{n}") for n in range(1, 5))
+    return RemoteDocument(
+        doc_type=doc_type, doc_no=doc_no, doc_key=master.integer("docKey"), date=date,
+        party_code=master.text("debtorCode", "creditorCode"),
+        party_name=master.text("debtorName", "creditorName"),
+        ref=master.text("ref"), description=master.text("description"), remarks=remarks,
+        acgate_key=key_from_remark(remarks[REMARK_FIELDS.index(remark)]),
+        currency=master.text("currencyCode"), currency_rate=master.decimal("currencyRate"),
+        agent=master.text("salesAgent"), terms=master.text("creditTerm", "displayTerm"),
+        location=master.text("salesLocation"),
+        total=master.decimal("total", "netTotal", "finalTotal"),
+        cancelled=bool(master.flag("cancelled")),
+        lines=tuple(_line(row) for row in outer.rows("details")) if outer.has("details")
+        else None,
+    )
+
+
+def _line(row: Fields) -> RemoteLine:
+    return RemoteLine(
+        item=row.text("productCode", "itemCode"), uom=row.text("unit", "uom"),
+        qty=row.decimal("qty"), unit_price=row.decimal("unitPrice"),
+        discount=row.text("discount"), tax_code=row.text("taxCode"),
+        location=row.text("location"), description=row.text("description"),
+        project=row.text("projNo"), department=row.text("deptNo"),
+        subtotal=row.decimal("subTotal"), seq=row.integer("seq"), transfer=_transfer(row),
+    )
+
+
+def _transfer(row: Fields) -> Transfer | None:
+    code = row.text("fromDocType")
+    if code is None:
+        return None
+    from_type = next((t for t, c in TRANSFER_CODES.items() if c == code.upper()), None)
+    doc_no, line = row.text("fromDocNo"), row.integer("fromDtlSeq")
+    if from_type is None or doc_no is None or line is None:
+        raise ValueError(f"a transfer needs FromDocType (SO, DO, PO, GR), FromDocNo and "
+                         f"FromDtlSeq, got {code}, {doc_no}, {line}")
+    return Transfer(from_type, doc_no, line)

@@ -124,14 +124,14 @@ class RateBudget:
             raise ValueError("a rate budget needs at least 1 call in a window longer than 0")
         self.calls = calls
         self.window = window
-        self._clock = clock
+        self.clock = clock
         self._tokens = float(calls)
         self._refilled_at = clock()
         self._reset_at: float | None = None
 
     def record(self, rate: RateLimit | None) -> None:
         """One call was made; `rate` is what its answer said about the budget, if anything."""
-        self._refill(self._clock())
+        self._refill(self.clock())
         if rate is None or rate.remaining is None:
             self._tokens = max(0.0, self._tokens - 1)
             return
@@ -141,14 +141,14 @@ class RateBudget:
 
     def exhausted(self, reset_after_seconds: float | None) -> None:
         """A 429 arrived: nothing is left until the reset (a whole window when not told)."""
-        now = self._clock()
+        now = self.clock()
         self._tokens = 0.0
         self._reset_at = now + (self.window if reset_after_seconds is None
                                 else reset_after_seconds)
 
     def wait_seconds(self) -> float:
         """How long to wait before the next call; 0 when a call may be made now."""
-        now = self._clock()
+        now = self.clock()
         self._refill(now)
         if self._tokens >= 1:
             return 0.0

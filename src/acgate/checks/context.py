@@ -64,6 +64,9 @@ class History:
     approved: Document | None = None
     released: dict[Code, str] = field(default_factory=dict)
     manual_release_by: str | None = None
+    # Findings raised outside the checks (a refused sync, a manual edit in AutoCount): they
+    # stand until their own way out clears them.
+    carried: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

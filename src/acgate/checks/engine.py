@@ -13,7 +13,7 @@ from acgate.checks.duplicates import check_duplicate_document, check_duplicate_p
 from acgate.checks.fulfilment import check_fulfilment
 from acgate.checks.mapping import check_mapping
 from acgate.checks.status import check_status
-from acgate.checks.timing import check_timing
+from acgate.checks.timing import check_target, check_timing
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import Document
 from acgate.domain.findings import Finding, FindingSink, decide
@@ -35,9 +35,11 @@ def assess(doc: Document, history: History, company: Company, facts: Facts,
     check_approval(run, meaning)
     changed_after_sync = check_after_sync(run, meaning)
     check_timing(run)
+    check_target(run)
     check_duplicate_party(run)
     check_duplicate_document(run)
     check_fulfilment(run)
+    sink.items.extend(history.carried)
 
     # A released waiting finding no longer keeps the record waiting, so it cannot expire.
     waited = now - history.first_received_at

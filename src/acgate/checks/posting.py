@@ -12,8 +12,7 @@ from acgate.domain.documents import DocRef, Document, Line, TradeDocument, party
 from acgate.domain.posting import Posting, PostingLine, Transfer
 from acgate.domain.rules import Table
 
-KEY_PREFIX = "acg:"
-KEY_LENGTH = 32  # AutoCount's remark fields take 40 characters; "acg:" + 32 leaves room
+KEY_LENGTH = 32  # a remark field takes 40 characters: "acg:" + 32 leaves room
 
 
 class NotPostable(ValueError):
@@ -22,9 +21,10 @@ class NotPostable(ValueError):
 
 def idempotency_key(company: str, identity: str, content_hash: str) -> str:
     """acgate's own key for one version: the same version always gets the same key, so
-    AutoCount can be searched for it before anything is resent."""
+    AutoCount can be searched for it before anything is resent. The clients write it into the
+    configured remark field as `acg:<key>`."""
     digest = hashlib.sha256(f"{company}|{identity}|{content_hash}".encode()).digest()
-    return KEY_PREFIX + base64.b32encode(digest).decode().rstrip("=")[:KEY_LENGTH].lower()
+    return base64.b32encode(digest).decode().rstrip("=")[:KEY_LENGTH].lower()
 
 
 def _mapped(company: Company, table: Table, code: str | None) -> str | None:

@@ -320,6 +320,7 @@ def rules_explain(company: Annotated[str | None, typer.Option()] = None,
 
 
 def main() -> None:
+    import acgate.cli.sandbox  # noqa: F401  (registers the sandbox command)
     from acgate.cli import demo  # registers the demo command
 
     del demo

@@ -75,6 +75,14 @@ def trace_view(console: Console, trace: Trace) -> None:
     _findings(console, data["findings"])
     _mapping(console, data)
     _duplicates_and_ledger(console, data)
+    if data["sync_attempts"]:
+        table = Table(title="Sync attempts")
+        for column in ("at", "worker", "action", "result", "AutoCount", "message"):
+            table.add_column(column, overflow="fold")
+        for a in data["sync_attempts"]:
+            table.add_row(a["at"], a["worker"] or "-", a["action"], a["result"],
+                          a["doc_no"] or "-", a["message"] or "")
+        console.print(table)
     console.print("[bold]Timeline[/]")
     for event in data["events"]:
         extra = event["data"]

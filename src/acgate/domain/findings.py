@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from acgate.domain.codes import SEVERITY, SPECS, Code, Gap, Outcome
 
@@ -50,6 +51,17 @@ class Finding:
         if self.released_by:
             data["released_by"] = self.released_by
         return data
+
+
+def finding_from_dict(data: dict[str, Any]) -> Finding:
+    """The inverse of `Finding.as_dict`, for findings kept as JSON."""
+    return Finding(
+        code=Code(data["code"]), outcome=Outcome(data["outcome"]), owner=data["owner"],
+        message=data["message"], field=data.get("field"),
+        source_value=data.get("source_value"), expected=data.get("expected"),
+        suggestions=tuple(Suggestion(**s) for s in data.get("suggestions", [])),
+        released_by=data.get("released_by"),
+    )
 
 
 def vars_of(suggestion: Suggestion) -> dict[str, object]:

@@ -13,6 +13,13 @@ from decimal import Decimal
 from acgate.domain.documents import DocType
 
 
+# The document types AutoCount Cloud's Integration API offers (as of 2026-08); the bridge and
+# the import workbooks take every trade type.
+CLOUD_TYPES = frozenset({
+    DocType.SALES_INVOICE, DocType.CREDIT_NOTE, DocType.PURCHASE_INVOICE, DocType.PURCHASE_ORDER,
+})
+
+
 @dataclass(frozen=True, slots=True)
 class Transfer:
     """The AutoCount line a posting line fulfils (a DO line from an SO line, and so on)."""

@@ -41,6 +41,19 @@ class CancelPolicy(StrEnum):
     REVIEW = "review"
 
 
+class Numbering(StrEnum):
+    """Who chooses the AutoCount document number."""
+
+    SOURCE = "source"  # acgate sets it from the source id: AutoCount's unique DocNo guards it
+    AUTOCOUNT = "autocount"  # AutoCount allocates the next number of the type's format
+
+
+class TargetKind(StrEnum):
+    CLOUD = "cloud"
+    BRIDGE = "bridge"
+    XLSX = "xlsx"
+
+
 class Table(StrEnum):
     """A mapping table: source code -> AutoCount code."""
 
@@ -56,8 +69,8 @@ class Table(StrEnum):
     UOM = "uom"
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def _duration(value: Any) -> dt.timedelta:
@@ -65,7 +78,7 @@ def _duration(value: Any) -> dt.timedelta:
         return value
     match = _DURATION.match(str(value))
     if not match:
-        raise ValueError(f"expected a duration such as 30m, 72h, 3d or 2w, got {value!r}")
+        raise ValueError(f"expected a duration such as 30s, 30m, 72h, 3d or 2w, got {value!r}")
     return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
@@ -118,6 +131,7 @@ class TypeRules(_Strict):
     unique_reference: bool = False
     price_check: bool = False
     max_age_days: int | None = Field(default=None, ge=0)
+    numbering: Numbering = Numbering.AUTOCOUNT
 
     @model_validator(mode="after")
     def _schedule(self) -> TypeRules:
@@ -151,6 +165,38 @@ class DuplicateRules(_Strict):
     # rapidfuzz scores run 0-100; 90 catches "Maju Jaya Sdn Bhd" vs "Maju-Jaya S/B" without
     # pairing unrelated companies that share one common word.
     party_name_threshold: float = Field(default=90.0, ge=0, le=100)
+
+
+class RetryRule(_Strict):
+    """How often a sync that could not reach AutoCount is tried again before it is held."""
+
+    first: Duration = dt.timedelta(seconds=30)
+    factor: float = Field(default=2.0, ge=1)
+    cap: Duration = dt.timedelta(hours=1)
+    attempts: int = Field(default=8, ge=1)
+    jitter: float = Field(default=0.2, ge=0, le=1)
+
+
+class AutoCountTarget(_Strict):
+    """Where this company's AutoCount book is. Secrets are named by environment variable,
+    never written in the rules file."""
+
+    kind: TargetKind = TargetKind.BRIDGE
+    base_url: str | None = None
+    book: str | None = None  # the Cloud account book id
+    key_id_env: str | None = None  # Cloud: Key-ID
+    api_key_env: str | None = None  # Cloud: API-Key; bridge: X-API-KEY
+    folder: str | None = None  # xlsx: where import workbooks are written
+    remark_field: str = Field(default="remark4", pattern=r"^remark[1-4]$")
+    timeout: Duration = dt.timedelta(seconds=20)
+
+
+class Ownership(_Strict):
+    """Which fields AutoCount may change after sync. A difference there is accepted and
+    recorded; a difference in any other field is a manual edit held for review."""
+
+    autocount: list[str] = Field(default_factory=lambda: [
+        "description", "agent", "remarks", "lines.description"])
 
 
 class CodeOverride(_Strict):
@@ -198,6 +244,9 @@ class CompanyRules(_Strict):
     types: dict[DocType, TypeRules] = Field(default_factory=dict)
     mappings: Mappings = Field(default_factory=Mappings)
     codes: dict[Code, CodeOverride] = Field(default_factory=dict)
+    autocount: AutoCountTarget = Field(default_factory=AutoCountTarget)
+    retry: RetryRule = Field(default_factory=RetryRule)
+    ownership: Ownership = Field(default_factory=Ownership)
 
     @field_validator("timezone")
     @classmethod

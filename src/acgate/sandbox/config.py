@@ -104,19 +104,19 @@ class FaultSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    latency_ms: int = Field(0, ge=0)
-    error_next: int = Field(0, ge=0)
-    error_rate: float = Field(0.0, ge=0, le=1)
-    error_status: int = Field(503, ge=500, le=599)
-    throttle_next: int = Field(0, ge=0)
-    throttle_rate: float = Field(0.0, ge=0, le=1)
-    drop_next: int = Field(0, ge=0)
-    drop_rate: float = Field(0.0, ge=0, le=1)
-    commit_timeout_next: int = Field(0, ge=0)
-    commit_timeout_rate: float = Field(0.0, ge=0, le=1)
+    latency_ms: int = Field(default=0, ge=0)
+    error_next: int = Field(default=0, ge=0)
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    error_status: int = Field(default=503, ge=500, le=599)
+    throttle_next: int = Field(default=0, ge=0)
+    throttle_rate: float = Field(default=0.0, ge=0, le=1)
+    drop_next: int = Field(default=0, ge=0)
+    drop_rate: float = Field(default=0.0, ge=0, le=1)
+    commit_timeout_next: int = Field(default=0, ge=0)
+    commit_timeout_rate: float = Field(default=0.0, ge=0, le=1)
     commit_timeout_mode: Literal["drop", "sleep"] = "drop"
     """After the write is saved: close the connection, or answer only after `commit_timeout_ms`."""
-    commit_timeout_ms: int = Field(2000, ge=0)
+    commit_timeout_ms: int = Field(default=2000, ge=0)
     methods: frozenset[str] = frozenset()
     """Fault only calls with these HTTP methods; empty means every method."""
 

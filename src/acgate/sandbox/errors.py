@@ -32,3 +32,11 @@ class Unauthorized(SandboxError):
 
 class TooManyCalls(SandboxError):
     status = 429
+
+
+def error_body(path: str, message: str) -> dict[str, object]:
+    """Each profile's envelope: the bridge's `{"ok": false, "error"}` under /api/, else the
+    Cloud's `{"message"}` (the Cloud envelope is not published; this one is our choice)."""
+    if path.startswith("/api/"):
+        return {"ok": False, "error": message}
+    return {"message": message}

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from acgate.autocount.sandbox import SandboxBook
+from acgate.autocount.memory import MemoryTarget
 from acgate.domain.codes import Outcome
 from acgate.domain.rules import Table
 from acgate.domain.values import to_instant
@@ -76,7 +76,8 @@ def run_demo(app: Any, clock: SettableClock, plan: dict[str, Any],
     clock.now = first_moment(plan)
     load_master(app.store, app.directory, company, data / plan["master"],
                                clock(), DEMO_ACTOR)
-    dispatcher = Dispatcher(app.store, app.review, SandboxBook(), clock)
+    book = MemoryTarget()
+    dispatcher = Dispatcher(app.store, app.directory, lambda _company: book, clock)
     for step in plan["steps"]:
         clock.now = to_instant(step["at"])
         for result in _play(app, dispatcher, step, data, company, clock()):
@@ -93,10 +94,10 @@ def _play(app: Any, dispatcher: Dispatcher, step: dict[str, Any], data: Path, co
         report = app.intake.ingest(read_documents(data / name), actor=None)
         results.append(StepResult(now, "ingest", name, report))
     if "sync" in step:
-        synced = dispatcher.sync_ready(company, DEMO_ACTOR)
+        synced = dispatcher.run_once(company)
         results.append(StepResult(
-            now, "sync", f"{len(synced.posted)} posted, {len(synced.updated)} updated, "
-            f"{len(synced.voided)} voided in the sandbox book; "
+            now, "sync", f"{len(synced.synced)} synced to the sandbox book in "
+            f"{synced.calls} calls, {len(synced.held)} held by AutoCount's answer; "
             f"{synced.followers_rechecked} waiting records re-checked"))
     if "recheck" in step:
         wanted = {"waiting": (Outcome.WAITING,), "held": (Outcome.HELD,),

@@ -22,7 +22,7 @@ from acgate.domain.documents import (
     TradeDocument,
     parse_document,
 )
-from acgate.domain.findings import Finding, decide
+from acgate.domain.findings import Finding, decide, finding_from_dict
 from acgate.domain.ledger import Contribution, Relation
 from acgate.domain.values import JsonNumber, canonical_decimal
 from acgate.service.records import assessment_json, responsible_owner
@@ -56,6 +56,7 @@ class Work:
     reason: str | None = None
     event_data: dict[str, Any] = field(default_factory=dict)
     released: dict[str, str] = field(default_factory=dict)
+    carried: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -103,6 +104,7 @@ def _judge_one(work: Work, company: Company, facts: MemoryFacts, now: dt.datetim
         synced_doc_no=work.previous.autocount_doc_no if work.previous else None,
         approved=approved, released=released,
         manual_release_by=released.get(Code.MANUAL_RELEASE),
+        carried=tuple(finding_from_dict(f) for f in work.carried),
     )
     assessment = assess(work.doc, history, company, facts, now)
     return Verdict(work, assessment.outcome, assessment.findings,
@@ -310,6 +312,7 @@ def _recheck_work(stored: StoredDocument, actor: str, reason: str, kind: str,
         problems=parsed if isinstance(parsed, list) else [],
         first_received_at=stored.first_received_at, previous=stored, event_kind=kind,
         actor=actor, reason=reason, released={**stored.released, **(released or {})},
+        carried=stored.carried,
     )
 
 

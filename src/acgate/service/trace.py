@@ -11,6 +11,7 @@ from typing import Any
 from acgate.domain.documents import Identity
 from acgate.domain.values import canonical_decimal
 from acgate.service.review import find_document
+from acgate.storage.outbox import Outbox
 from acgate.storage.repository import Repository, StoredDocument
 
 
@@ -22,6 +23,7 @@ class Trace:
     events: list[dict[str, Any]]
     fulfilment: dict[str, Any]
     changed_after_sync: bool
+    sync_attempts: list[dict[str, Any]]
 
     @property
     def identity(self) -> Identity:
@@ -42,7 +44,7 @@ class Trace:
             "duplicate_checks": self.current.get("duplicate_checks", []),
             "totals": self.current.get("totals", {}),
             "fulfilment": self.fulfilment,
-            "sync_attempts": [e for e in self.events if e["kind"].startswith("sync")],
+            "sync_attempts": self.sync_attempts,
             "events": self.events,
         }
 
@@ -80,7 +82,12 @@ def build_trace(repo: Repository, ref: str) -> Trace:
     synced_at = next((i for i, v in enumerate(versions) if v["synced"]), None)
     changed = synced_at is not None and any(
         v["state"] in ("current", "superseded", "invalid") for v in versions[synced_at + 1:])
-    return Trace(doc, versions, current, events, _fulfilment(repo, doc), changed)
+    attempts = [
+        {"at": a.at.isoformat(), "worker": a.worker, "action": a.action, "result": a.result,
+         "doc_no": a.doc_no, "message": a.message, "elapsed_ms": a.elapsed_ms}
+        for a in Outbox(repo).attempts_of(doc.id)
+    ]
+    return Trace(doc, versions, current, events, _fulfilment(repo, doc), changed, attempts)
 
 
 def _fulfilment(repo: Repository, doc: StoredDocument) -> dict[str, Any]:

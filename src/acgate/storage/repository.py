@@ -54,6 +54,7 @@ class StoredDocument:
     state: str | None
     raw: str | None
     released: dict[str, str]
+    carried: list[dict[str, Any]]
 
     @property
     def arrival(self) -> int:
@@ -66,7 +67,7 @@ _DOC_COLUMNS = (
     documents.c.assignee, documents.c.current_version_id, documents.c.synced_version_id,
     documents.c.autocount_doc_no, documents.c.counts_in_ledger, versions.c.version,
     versions.c.source_updated_at, versions.c.content_hash, versions.c.state, versions.c.raw,
-    versions.c.released,
+    versions.c.released, versions.c.carried,
 )
 
 
@@ -79,7 +80,7 @@ def _stored(row: Any) -> StoredDocument:
         synced_version_id=row.synced_version_id, autocount_doc_no=row.autocount_doc_no,
         counts_in_ledger=bool(row.counts_in_ledger), version=row.version,
         source_updated_at=row.source_updated_at, content_hash=row.content_hash, state=row.state,
-        raw=row.raw, released=dict(row.released or {}),
+        raw=row.raw, released=dict(row.released or {}), carried=list(row.carried or []),
     )
 
 

@@ -92,6 +92,9 @@ versions = Table(
     Column("problems", JSON),
     Column("assessment", JSON),
     Column("released", JSON),  # {code: "who: why"} given by people for this version
+    # Findings raised outside the checks (sync, reconciliation), kept across re-checks until
+    # their own way out clears them.
+    Column("carried", JSON),
     Index("ix_versions_document", "document_id"),
 )
 
@@ -192,4 +195,58 @@ intake_errors = Table(
     Column("origin", String(512)),
     Column("raw", Text, nullable=False),
     Column("problems", JSON, nullable=False),
+)
+
+
+# The durable outbox: one entry per version that must reach AutoCount (post, update, void).
+# An entry is claimed with a lease before any call; a lease that ran out means a worker died
+# mid-call, so the next one looks the document up before it sends anything again.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("version_id", Integer, nullable=False),
+    Column("company", String(64), nullable=False),
+    Column("action", String(16), nullable=False),  # post | update | void | reverse | adjust
+    Column("key", String(40), nullable=False),
+    Column("doc_no", String(64)),
+    Column("state", String(16), nullable=False),  # pending | in_flight | in_doubt | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("not_before", Instant(), nullable=False),
+    Column("lease_until", Instant()),
+    Column("worker", String(64)),
+    Column("posting", JSON),
+    Column("last_error", Text),
+    Column("created_at", Instant(), nullable=False),
+    Column("updated_at", Instant(), nullable=False),
+    UniqueConstraint("key", "action", name="uq_outbox_key_action"),
+    Index("ix_outbox_due", "state", "not_before"),
+    Index("ix_outbox_document", "document_id"),
+)
+
+# Every call acgate made to AutoCount for a record, and what came back.
+sync_attempts = Table(
+    "sync_attempts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outbox_id", Integer, ForeignKey("outbox.id"), nullable=False),
+    Column("document_id", Integer, ForeignKey("documents.id"), nullable=False),
+    Column("company", String(64), nullable=False),
+    Column("at", Instant(), nullable=False),
+    Column("worker", String(64)),
+    Column("action", String(16), nullable=False),
+    Column("result", String(24), nullable=False),
+    Column("doc_no", String(64)),
+    Column("message", Text),
+    Column("elapsed_ms", Integer),
+    Index("ix_sync_attempts_document", "document_id"),
+    Index("ix_sync_attempts_at", "at"),
+)
+
+# A target paused by a configuration error (bad key): records wait, they do not fail.
+targets = Table(
+    "targets", metadata,
+    Column("company", String(64), primary_key=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("reason", Text),
+    Column("since", Instant()),
 )

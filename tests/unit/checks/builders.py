@@ -21,6 +21,7 @@ from acgate.checks.engine import assess
 from acgate.checks.memory import KnownDocument, MemoryFacts
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import (
+    MASTER_TYPES,
     PURCHASE_TYPES,
     DocType,
     Document,
@@ -66,7 +67,9 @@ def company_rules(**changes: Any) -> CompanyRules:
     """ACME's rules: every type knows ready/draft/cancelled/on_hold, syncs at once, no approval."""
     base: dict[str, Any] = {
         "company": COMPANY,
-        "types": {doc_type.value: {"statuses": STATUSES} for doc_type in DocType},
+        # Master documents are tracked: acgate checks them but does not create them.
+        "types": {doc_type.value: {"statuses": STATUSES, "sync": doc_type not in MASTER_TYPES}
+                  for doc_type in DocType},
         "mappings": {
             "customer": {"C-0042": "300-M001", "C-USD": "300-U001"},
             "supplier": {"S-7": "400-B001"},

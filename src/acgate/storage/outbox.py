@@ -1,0 +1,126 @@
+"""The outbox's reads and writes: what is due, who holds it, and what each attempt returned."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+
+from acgate.storage.repository import Repository
+from acgate.storage.tables import documents, outbox, sync_attempts, targets, versions
+
+OPEN_STATES = ("pending", "in_flight", "in_doubt")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    document_id: int
+    version_id: int
+    company: str
+    action: str
+    key: str
+    doc_no: str | None
+    state: str
+    attempts: int
+    # The previous holder may have sent it (it was in doubt, or its lease ran out mid-call):
+    # AutoCount must be asked before anything is sent again.
+    maybe_sent: bool
+
+
+def _entry(row: Any, maybe_sent: bool) -> Entry:
+    return Entry(row.id, row.document_id, row.version_id, row.company, row.action, row.key,
+                 row.doc_no, row.state, row.attempts, maybe_sent)
+
+
+class Outbox:
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.connection = repo.connection
+
+    def ready_without_entry(self, company: str | None = None) -> list[Any]:
+        """Ready documents whose current version has no outbox entry yet."""
+        query = select(documents.c.id, documents.c.company, documents.c.current_version_id,
+                       documents.c.autocount_doc_no, versions.c.content_hash).select_from(
+            documents.join(versions, versions.c.id == documents.c.current_version_id)
+        ).where(
+            documents.c.outcome == "ready",
+            ~select(outbox.c.id).where(
+                outbox.c.document_id == documents.c.id,
+                outbox.c.version_id == documents.c.current_version_id,
+            ).exists(),
+        ).order_by(documents.c.id)
+        if company:
+            query = query.where(documents.c.company == company)
+        return list(self.connection.execute(query))
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(insert(outbox), rows)
+
+    def claim(self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int,
+              paused: set[str]) -> list[Entry]:
+        """Take up to `limit` due entries for this worker, oldest document first."""
+        due = or_(
+            and_(outbox.c.state.in_(("pending", "in_doubt")), outbox.c.not_before <= now),
+            and_(outbox.c.state == "in_flight", outbox.c.lease_until < now),
+        )
+        query = select(outbox).where(due).order_by(outbox.c.document_id, outbox.c.id) \
+            .limit(limit)
+        if paused:
+            query = query.where(outbox.c.company.not_in(sorted(paused)))
+        if self.connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(self.connection.execute(query))
+        for row in rows:
+            self.connection.execute(update(outbox).where(outbox.c.id == row.id).values(
+                state="in_flight", lease_until=now + lease, worker=worker,
+                attempts=row.attempts + 1, updated_at=now))
+        return [_entry(row, row.state in ("in_doubt", "in_flight")) for row in rows]
+
+    def settle(self, entry_id: int, now: dt.datetime, **values: Any) -> None:
+        self.connection.execute(update(outbox).where(outbox.c.id == entry_id).values(
+            updated_at=now, lease_until=None, **values))
+
+    def record_attempt(self, entry: Entry, now: dt.datetime, worker: str, result: str,
+                       doc_no: str | None, message: str | None, elapsed_ms: int) -> None:
+        self.connection.execute(insert(sync_attempts), [{
+            "outbox_id": entry.id, "document_id": entry.document_id, "company": entry.company,
+            "at": now, "worker": worker, "action": entry.action, "result": result,
+            "doc_no": doc_no, "message": message, "elapsed_ms": elapsed_ms,
+        }])
+
+    def entries_of(self, document_id: int) -> list[Any]:
+        return list(self.connection.execute(
+            select(outbox).where(outbox.c.document_id == document_id).order_by(outbox.c.id)))
+
+    def attempts_of(self, document_id: int) -> list[Any]:
+        return list(self.connection.execute(
+            select(sync_attempts).where(sync_attempts.c.document_id == document_id)
+            .order_by(sync_attempts.c.id)))
+
+    def reopen_failed(self, document_id: int, now: dt.datetime) -> int:
+        """A person retries a failed sync: its entries are due again, counted afresh."""
+        result = self.connection.execute(update(outbox).where(
+            outbox.c.document_id == document_id, outbox.c.state == "failed",
+        ).values(state="pending", attempts=0, not_before=now, updated_at=now, last_error=None))
+        return result.rowcount or 0
+
+    def open_count(self) -> int:
+        query = select(outbox.c.id).where(outbox.c.state.in_(OPEN_STATES))
+        return len(list(self.connection.execute(query)))
+
+    # ---- targets -------------------------------------------------------------------------
+    def paused(self) -> dict[str, str]:
+        query = select(targets.c.company, targets.c.reason).where(targets.c.paused.is_(True))
+        return {row.company: row.reason for row in self.connection.execute(query)}
+
+    def pause(self, company: str, reason: str, now: dt.datetime) -> None:
+        self.connection.execute(targets.delete().where(targets.c.company == company))
+        self.connection.execute(insert(targets), [{"company": company, "paused": True,
+                                                   "reason": reason, "since": now}])
+
+    def resume(self, company: str) -> None:
+        self.connection.execute(targets.delete().where(targets.c.company == company))
