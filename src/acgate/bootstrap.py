@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from acgate.service.companies import CompanyDirectory
+from acgate.service.dispatch import Dispatcher
 from acgate.service.ingest import Intake
 from acgate.service.review import Review
+from acgate.service.targets import TargetDirectory
 from acgate.sources.masterdata import master_data_from_json
 from acgate.sources.rules_file import load_rules_dir
 from acgate.storage.database import open_database, sqlite_url
@@ -55,6 +58,12 @@ class App:
     intake: Intake
     review: Review
     clock: Callable[[], dt.datetime]
+    targets: TargetDirectory
+
+    def dispatcher(self, worker: str | None = None,
+                   lease: dt.timedelta = dt.timedelta(seconds=60)) -> Dispatcher:
+        name = worker or f"{socket.gethostname()}:{os.getpid()}"
+        return Dispatcher(self.store, self.directory, self.targets, self.clock, name, lease)
 
 
 def open_app(root: Path, *, now: Callable[[], dt.datetime] = clock,
@@ -72,4 +81,4 @@ def open_app(root: Path, *, now: Callable[[], dt.datetime] = clock,
     directory = CompanyDirectory(load_rules_dir(rules_dir) if rules_dir.is_dir() else {},
                                  master_data_from_json)
     return App(root, store, directory, Intake(store, directory, now),
-               Review(store, directory, now), now)
+               Review(store, directory, now), now, TargetDirectory(directory.rules, root))

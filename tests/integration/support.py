@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
 from acgate.bootstrap import App
-from acgate.cli.app import app as cli_app
+from acgate.cli.app import full_app
 from acgate.domain.codes import Outcome
 from acgate.service.ingest import IngestReport
 from acgate.service.review import find_document
@@ -263,9 +263,6 @@ class Cli:
 
     def __call__(self, *args: str, env: Mapping[str, str] | None = None,
                  workspace: bool = True) -> Result:
-        from acgate.cli import demo  # registers the demo command, as main() does
-
-        del demo
         argv = list(args)
         if workspace:
             argv += ["--workspace", str(self.workspace)]
@@ -273,7 +270,7 @@ class Cli:
                        "ACGATE_USER": "tester", **(env or {})}
         if os.environ.get("ACGATE_DATABASE_URL"):
             environment.setdefault("ACGATE_DATABASE_URL", os.environ["ACGATE_DATABASE_URL"])
-        return CliRunner().invoke(cli_app, argv, env=environment, catch_exceptions=False)
+        return CliRunner().invoke(full_app(), argv, env=environment, catch_exceptions=False)
 
     def json(self, *args: str) -> Any:
         result = self(*args, "--json")

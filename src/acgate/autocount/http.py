@@ -353,8 +353,11 @@ def answer_json(response: httpx.Response, write: bool) -> Any:
     try:
         return json.loads(response.content, parse_float=Decimal) if response.content else None
     except ValueError as error:
-        problem = f"the answer to {response.request.method} {response.request.url.path} is not JSON"
-        raise (InDoubt(problem) if write else Unavailable(problem)) from error
+        what = f"{response.request.method} {response.request.url.path}"
+        if write:
+            raise InDoubt(f"{what} answered {response.status_code} in a form that is not JSON; "
+                          "the write may have been carried out") from error
+        raise Unavailable(f"the answer to {what} is not JSON") from error
 
 
 def _describe(error: httpx.RequestError) -> str:

@@ -319,9 +319,14 @@ def rules_explain(company: Annotated[str | None, typer.Option()] = None,
         console.print(explain_rules(effective), highlight=False, markup=False)
 
 
-def main() -> None:
-    import acgate.cli.sandbox  # noqa: F401  (registers the sandbox command)
-    from acgate.cli import demo  # registers the demo command
+def full_app() -> typer.Typer:
+    """The command with every subcommand registered (some live in their own modules)."""
+    import acgate.cli.demo
+    import acgate.cli.sandbox
+    import acgate.cli.worker  # noqa: F401
 
-    del demo
-    app()
+    return app
+
+
+def main() -> None:
+    full_app()()

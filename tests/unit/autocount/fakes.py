@@ -204,6 +204,7 @@ class FakeBridge:
         self.book = FakeBook()
         self.requests: list[httpx.Request] = []
         self.masters: dict[str, Any] = {}
+        self.fail: Handler | None = None
 
     def client(self, **settings: Any) -> BridgeClient:
         config = BridgeSettings(base_url="http://bridge.local:8080", api_key="secret",
@@ -213,6 +214,8 @@ class FakeBridge:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if self.fail is not None:
+            return self.fail(request)
         if request.headers.get("X-API-KEY") != "secret":
             return answer(401, {"ok": False, "error": "bad X-API-KEY"})
         parts = request.url.path.strip("/").split("/")

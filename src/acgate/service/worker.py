@@ -1,0 +1,64 @@
+"""The worker: dispatch, batch windows and waits, until told to stop.
+
+Stopping is safe at any moment. On SIGTERM it finishes the document in hand and exits; after a
+kill -9 the outbox entry it held is in doubt once its lease runs out, and the next worker looks
+it up in AutoCount before sending anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from acgate.domain.codes import Outcome
+from acgate.service.dispatch import Dispatcher, DispatchReport
+from acgate.service.review import Review
+
+
+@dataclass
+class WorkerTotals:
+    rounds: int = 0
+    synced: int = 0
+    held: int = 0
+    rechecks: int = 0
+
+
+class Worker:
+    def __init__(self, dispatcher: Dispatcher, review: Review,
+                 clock: Callable[[], dt.datetime],
+                 recheck_every: dt.timedelta = dt.timedelta(minutes=1),
+                 idle_wait: float = 1.0) -> None:
+        self.dispatcher = dispatcher
+        self.review = review
+        self.clock = clock
+        self.recheck_every = recheck_every
+        self.idle_wait = idle_wait
+        self.totals = WorkerTotals()
+        self._last_recheck: dt.datetime | None = None
+
+    def round(self) -> DispatchReport:
+        """One pass: re-check what waits when due (windows open, waits expire), then dispatch."""
+        now = self.clock()
+        if self._last_recheck is None or now - self._last_recheck >= self.recheck_every:
+            self.review.recheck((Outcome.WAITING,), actor=self.dispatcher.worker,
+                                reason="scheduled re-check")
+            self._last_recheck = now
+            self.totals.rechecks += 1
+        report = self.dispatcher.run_once()
+        self.totals.rounds += 1
+        self.totals.synced += len(report.synced)
+        self.totals.held += len(report.held)
+        return report
+
+    def run(self, stop: threading.Event, once: bool = False) -> WorkerTotals:
+        while not stop.is_set():
+            report = self.round()
+            if once and report.idle:
+                break
+            if report.wait_seconds:
+                stop.wait(report.wait_seconds)
+            elif report.idle:
+                stop.wait(self.idle_wait)
+        return self.totals
