@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
@@ -22,6 +23,7 @@ from acgate.service.ingest import IngestReport
 from acgate.service.review import find_document
 from acgate.service.trace import Trace, build_trace
 from acgate.sources.readers import read_documents
+from acgate.sources.rules_file import load_rules_dir
 from acgate.storage import tables
 from acgate.storage.repository import StoredDocument
 
@@ -210,6 +212,22 @@ def delivery(doc_id: str, based_on: str, **kwargs: Any) -> dict[str, Any]:
 
 
 # ---- helpers on an opened app -----------------------------------------------------------------
+
+def _merged(base: Any, changes: Any) -> Any:
+    if isinstance(base, dict) and isinstance(changes, Mapping):
+        return {**base, **{key: _merged(base.get(key), value) for key, value in changes.items()}}
+    return changes
+
+
+def configure(app: App, changes: Mapping[str, Any]) -> None:
+    """Rewrite the company's rules file as RULES_YAML with `changes` merged in (nested mappings
+    key by key) and load it into the opened app, as a restart would."""
+    folder = app.root / "rules"
+    text = yaml.safe_dump(_merged(yaml.safe_load(RULES_YAML), changes), sort_keys=False)
+    (folder / f"{COMPANY}.yaml").write_text(text)
+    app.directory.rules.update(load_rules_dir(folder))
+    app.directory.forget(COMPANY)
+
 
 def ingest(app: App, files: Files, *documents: Mapping[str, Any] | str,
            name: str = "batch.jsonl", actor: str | None = None) -> IngestReport:

@@ -70,7 +70,7 @@ class CloudClient(HttpTarget):
             settings, settings.book_url, {"Key-ID": settings.key_id, "API-Key": settings.api_key},
             transport=transport, budget=budget, clock=clock,
         )
-        self.cloud = settings
+        self._save_approve = settings.save_approve
 
     def unsupported(self, posting: Posting) -> str | None:
         if posting.doc_type not in RESOURCES:
@@ -85,7 +85,7 @@ class CloudClient(HttpTarget):
 
     def post(self, posting: Posting, *, need_key: bool = False) -> Accepted:
         self._refuse_unsupported(posting)
-        body = cloud_body(posting, self.settings.remark_field, self.cloud.save_approve)
+        body = cloud_body(posting, self.settings.remark_field, self._save_approve)
         response = self._write("POST", RESOURCES[posting.doc_type], body=body,
                                doc_no=posting.doc_no)
         doc_no = doc_no_from_location(response.headers.get("location")) or posting.doc_no
@@ -110,7 +110,7 @@ class CloudClient(HttpTarget):
     def update(self, posting: Posting, doc_no: str) -> None:
         self._refuse_unsupported(posting)
         body = cloud_body(dataclasses.replace(posting, doc_no=doc_no),
-                          self.settings.remark_field, self.cloud.save_approve)
+                          self.settings.remark_field, self._save_approve)
         # Details are positional: the whole list replaces the old one, extra rows are deleted.
         self._write("PUT", RESOURCES[posting.doc_type], params={"docNo": doc_no}, body=body)
 

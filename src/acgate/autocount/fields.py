@@ -1,4 +1,4 @@
-"""Reading the values in AutoCount's answers: names in any case, exact decimals, plain dates.
+"""Reading AutoCount's answers: names in any case, exact decimals, plain dates, documents.
 
 The Cloud API answers in camelCase and the bridge in the SDK's PascalCase; looking names up
 without regard to case lets one reader serve both. A value that cannot be read raises

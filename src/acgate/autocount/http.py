@@ -111,7 +111,7 @@ def _message_in(body: Any) -> str | None:
         if texts:
             return " ".join(texts)
     title = body.get("title")
-    return title.strip() or None if isinstance(title, str) else None
+    return (title.strip() or None) if isinstance(title, str) else None
 
 
 def doc_no_from_location(location: str | None) -> str | None:

@@ -1,7 +1,8 @@
-"""`acgate worker` and `acgate sync --once`: records from the holding area into AutoCount."""
+"""`acgate worker`, `sync`, `retry` and `reconcile`: the holding area and AutoCount."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import signal
 import threading
@@ -9,7 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from acgate.cli.app import Workspace, app, console, fail, opened
+from acgate.cli.app import Workspace, actor_name, app, console, emit_json, fail, opened
+from acgate.service.companies import UnknownCompany
+from acgate.service.reconcile import Reconciler
+from acgate.service.review import ReviewError
 from acgate.service.targets import TargetNotConfigured
 from acgate.service.worker import Worker
 
@@ -50,3 +54,43 @@ def run_worker(workspace: Workspace = None, lease: Lease = 60.0,
     except TargetNotConfigured as error:
         raise fail(str(error)) from None
     console.print(f"stopped: {totals.synced} synced, {totals.held} held, {totals.rounds} rounds")
+
+
+@app.command()
+def retry(ref: str, reason: Annotated[str, typer.Option("--reason", "-r")],
+          workspace: Workspace = None,
+          actor: Annotated[str | None, typer.Option("--as")] = None) -> None:
+    """Send a failed or refused sync again (after its cause is fixed)."""
+    application = opened(workspace)
+    try:
+        verdict = application.review.retry(ref, actor_name(actor), reason)
+    except ReviewError as error:
+        raise fail(str(error)) from None
+    console.print(f"{verdict.work.identity}: {verdict.outcome.value}; the worker sends it when due")
+
+
+@app.command()
+def reconcile(
+    date_from: Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"])],
+    date_to: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"])],
+    company: Annotated[str | None, typer.Option()] = None, workspace: Workspace = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Compare what AutoCount holds with what acgate posted, for documents dated in the range."""
+    application = opened(workspace)
+    try:
+        name = application.directory.company_of(company)
+        report = Reconciler(application.store, application.directory, application.targets,
+                            application.clock).run(name, date_from.date(), date_to.date())
+    except (UnknownCompany, TargetNotConfigured) as error:
+        raise fail(str(error)) from None
+    if as_json:
+        emit_json(dataclasses.asdict(report))
+        return
+    console.print(f"{report.checked} synced documents compared: {report.matching} match, "
+                  f"{len(report.edited)} edited in AutoCount (held), {len(report.missing)} "
+                  f"missing (held), {len(report.accepted)} AutoCount-owned changes accepted")
+    for identity, fields in report.edited:
+        console.print(f"  edited: {identity}: {', '.join(fields)}", highlight=False)
+    for identity in report.missing:
+        console.print(f"  missing: {identity}", highlight=False)

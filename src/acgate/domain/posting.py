@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from acgate.domain.documents import DocType
 
-
 # The document types AutoCount Cloud's Integration API offers (as of 2026-08); the bridge and
 # the import workbooks take every trade type.
 CLOUD_TYPES = frozenset({

@@ -14,7 +14,7 @@ from acgate.sandbox import admin, bridge, cloud
 from acgate.sandbox.config import SandboxConfig
 from acgate.sandbox.errors import SandboxError, error_body
 from acgate.sandbox.faults import FaultGate
-from acgate.sandbox.state import Sandbox
+from acgate.sandbox.state import Sandbox, quota_headers
 from acgate.sandbox.wire import JsonResponse
 
 
@@ -50,26 +50,21 @@ def create_app(config: SandboxConfig) -> SandboxApp:
     app.include_router(admin.router)
     app.include_router(bridge.router)  # before the Cloud's `/{book}/...`, which `/api/X` matches
     app.include_router(cloud.router)
-    app.add_exception_handler(SandboxError, _refused)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
+    app.exception_handler(SandboxError)(_refused)
+    app.exception_handler(HTTPException)(_http_error)
+    app.exception_handler(RequestValidationError)(_invalid)
     return app
-
-
-def _headers(request: Request, extra: dict[str, str]) -> dict[str, str]:
-    quota = getattr(request.state, "quota", None)
-    return {**(quota.headers() if quota is not None else {}), **extra}
 
 
 async def _refused(request: Request, error: SandboxError) -> Response:
     return JsonResponse(error_body(request.url.path, error.message), status_code=error.status,
-                        headers=_headers(request, error.headers))
+                        headers=quota_headers(request))
 
 
 async def _http_error(request: Request, error: HTTPException) -> Response:
     message = error.detail or HTTPStatus(error.status_code).phrase
     return JsonResponse(error_body(request.url.path, message), status_code=error.status_code,
-                        headers=_headers(request, dict(error.headers or {})))
+                        headers={**quota_headers(request), **(error.headers or {})})
 
 
 async def _invalid(request: Request, error: RequestValidationError) -> Response:

@@ -60,6 +60,12 @@ def max_length_message(field: str, limit: int) -> str:
 
 
 class Book:
+    """The documents of one book, in memory for reads and in its store for keeps.
+
+    Every method runs to the end without awaiting, on the server's one event loop, so the book
+    has one writer and a check and the change it allows cannot interleave with another call.
+    """
+
     def __init__(self, master: MasterData, config: BookConfig, store: Store,
                  clock: Callable[[], dt.datetime]) -> None:
         self.master = master

@@ -3,11 +3,11 @@
 The contract is ours; where it is silent these are choices: details travel in `Details`;
 purchase documents name their party `CreditorCode`/`CreditorName` and use `PurchaseLocation`
 and `PurchaseAgent`; a partial transfer reference (one of `FromDocType`, `FromDocNo`,
-`FromDtlSeq` without the others) is refused; GET of an unknown number answers 404; PUT answers
-200 `{"DocNo", "DocKey"}` and ignores a `DocNo` in the body; cancel answers 200
-`{"DocNo", "DocKey", "Cancelled": true}`; `/list` answers `{"data", "page", "totalCount"}`, 100
-headers a page by `DocKey`, and master lists answer `{"data"}`. There is no rate limit on the
-bridge, as there is none on a customer's own server.
+`FromDtlSeq` without the others) is refused; a bad key answers `401 Invalid X-API-KEY`, an
+unknown `{DocType}` or number 404; PUT answers 200 `{"DocNo", "DocKey"}` and ignores a `DocNo`
+in the body; cancel answers 200 `{"DocNo", "DocKey", "Cancelled": true}`; `/list` answers
+`{"data", "page", "totalCount"}`, 100 headers a page by `DocKey`; master lists answer
+`{"data"}`. There is no rate limit on the bridge, as there is none on a customer's own server.
 """
 
 from __future__ import annotations

@@ -3,13 +3,15 @@
 Guessed where the contract says so, and also: `credit-note`, `purchase-invoice` and
 `purchase-order` take the invoice's shape with `creditorCode`/`creditorName`/`purchaseLocation`/
 `purchaseAgent` on purchase documents, whose location is not required; `autoFillOption` has
-`accNo` and `taxCode` flags; a `master.docNo` is used as given; a duplicate number answers 409 and
-an unknown number 404; void answers 204; PUT merges the fields it is given into the master and
-into row N (so `{}` keeps a row) and keeps all rows when `details` is absent; listing rows are the
-GET's `master`; the GET listing reads its page (and filter) from a JSON body, else `?page=`.
-Master reads answer `{"<resource>": {...}}` (the product's documented shape, with
-`productMultiPacks` holding the UOMs other than the base `unit`), listings
-`{"data", "totalCount"}` by code; `tax-entity` lists the debtors and creditors that have a TIN.
+`accNo` and `taxCode` flags; a `master.docNo` is used as given; a duplicate number answers 409
+and an unknown number 404; bad keys answer `401 Invalid Key-ID or API-Key.` and another book id
+`404 Account book N not found.`; void answers 204, also for a document already void; PUT merges
+the fields it is given into the master and into row N (so `{}` keeps a row) and keeps all rows
+when `details` is absent; listing rows are the GET's `master`; the GET listing reads its page
+(and filter) from a JSON body, else `?page=`. Master reads answer `{"<resource>": {...}}` (the
+product's documented shape, with `productMultiPacks` holding the UOMs other than the base
+`unit`), listings `{"data", "totalCount"}` by code; `tax-entity` lists the debtors and creditors
+that have a TIN.
 
 The listing has no stable order, as AutoCount's: rows come in a seeded shuffle that changes with
 every write to the book. Between writes the order holds, so paging through a quiet book is
@@ -33,7 +35,7 @@ from acgate.domain.masterdata import ItemRecord, PartyRecord
 from acgate.sandbox.config import DocKind
 from acgate.sandbox.errors import BookError, NotFound, TooManyCalls, Unauthorized
 from acgate.sandbox.model import Document, DocumentDraft, LineDraft
-from acgate.sandbox.state import Sandbox, current
+from acgate.sandbox.state import Sandbox, current, quota_headers
 from acgate.sandbox.wire import Fields, JsonResponse, instant_text, parse_json
 
 PAGE_SIZE = 100
@@ -66,8 +68,7 @@ router = APIRouter(prefix="/{book}", dependencies=[Depends(access)])
 
 def _answer(request: Request, content: Any = None, status: int = 200,
             headers: dict[str, str] | None = None) -> Response:
-    quota = getattr(request.state, "quota", None)
-    all_headers = {**(quota.headers() if quota is not None else {}), **(headers or {})}
+    all_headers = {**quota_headers(request), **(headers or {})}
     if content is None:
         return Response(status_code=status, headers=all_headers)
     return JsonResponse(content, status_code=status, headers=all_headers)
@@ -213,9 +214,10 @@ def _merged(doc: Document, body: Any) -> dict[str, Any]:
         raise BookError("The Master field is required.")
     stored = render(doc)
     rows = given.data.get("details")
-    details = stored["details"] if rows is None else [
+    details = [
         {**stored["details"][n], **row} if n < len(stored["details"]) and isinstance(row, dict)
-        else row for n, row in enumerate(rows if isinstance(rows, list) else [rows])]
+        else row for n, row in enumerate(rows)
+    ] if isinstance(rows, list) else stored["details"] if rows is None else rows
     return {**given.data, "master": {**stored["master"], **Fields.of(
         master, "$.master", "Master").data}, "details": details}
 

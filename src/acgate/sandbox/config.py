@@ -107,7 +107,7 @@ class FaultSettings(BaseModel):
     latency_ms: int = Field(default=0, ge=0)
     error_next: int = Field(default=0, ge=0)
     error_rate: float = Field(default=0.0, ge=0, le=1)
-    error_status: int = Field(default=503, ge=500, le=599)
+    error_status: Literal[500, 502, 503, 504] = 503
     throttle_next: int = Field(default=0, ge=0)
     throttle_rate: float = Field(default=0.0, ge=0, le=1)
     drop_next: int = Field(default=0, ge=0)

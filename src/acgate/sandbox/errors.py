@@ -8,10 +8,9 @@ class SandboxError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.headers = headers or {}
 
 
 class BookError(SandboxError):

@@ -15,7 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -25,7 +25,8 @@ from acgate.sandbox.ratelimit import WINDOW_NAME, reset_text
 from acgate.sandbox.wire import dumps
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-_SWITCHES = ("drop", "throttle", "error")
+Fault = Literal["drop", "throttle", "error", "commit_timeout"]
+_SWITCHES: tuple[Fault, ...] = ("drop", "throttle", "error")
 _WRITES = frozenset({"POST", "PUT", "DELETE"})
 
 
@@ -36,7 +37,7 @@ class ConnectionDropped(Exception):
 @dataclass(frozen=True, slots=True)
 class Plan:
     latency_ms: int = 0
-    fault: str | None = None  # one of _SWITCHES, or "commit_timeout"
+    fault: Fault | None = None
 
 
 class Faults:
@@ -69,7 +70,7 @@ class Faults:
             return Plan(settings.latency_ms, "commit_timeout")
         return Plan(settings.latency_ms)
 
-    def _fires(self, switch: str) -> bool:
+    def _fires(self, switch: Fault) -> bool:
         queued: int = getattr(self.settings, f"{switch}_next")
         if queued > 0:
             setattr(self.settings, f"{switch}_next", queued - 1)

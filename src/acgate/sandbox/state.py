@@ -10,7 +10,7 @@ from starlette.requests import Request
 from acgate.sandbox.book import Book
 from acgate.sandbox.config import SandboxConfig
 from acgate.sandbox.faults import Faults
-from acgate.sandbox.ratelimit import RateLimiter
+from acgate.sandbox.ratelimit import Quota, RateLimiter
 from acgate.sandbox.store import Store
 
 
@@ -41,3 +41,9 @@ class Sandbox:
 
 def current(request: Request) -> Sandbox:
     return cast(Sandbox, request.app.state.sandbox)
+
+
+def quota_headers(request: Request) -> dict[str, str]:
+    """The rate-limit headers of a Cloud call that was counted, for its answer."""
+    quota: Quota | None = getattr(request.state, "quota", None)
+    return quota.headers() if quota is not None else {}

@@ -63,9 +63,6 @@ class Fields:
             raise _conversion(type_name, path)
         return cls(value, path)
 
-    def has(self, name: str) -> bool:
-        return self.data.get(name) is not None
-
     def text(self, name: str) -> str | None:
         value = self.data.get(name)
         if value is None or isinstance(value, str):

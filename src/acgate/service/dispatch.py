@@ -37,6 +37,7 @@ from acgate.domain.posting import Posting, PostingLine, Transfer
 from acgate.domain.rules import Numbering, RetryRule
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import followers, parse_raw, recheck
+from acgate.service.reconcile import posting_dict
 from acgate.storage.outbox import Entry, Outbox
 from acgate.storage.repository import Repository, StoredDocument
 from acgate.storage.store import Store
@@ -69,6 +70,14 @@ def backoff(rule: RetryRule, attempt: int, key: str) -> dt.timedelta:
                rule.cap.total_seconds())
     spread = random.Random(f"{key}:{attempt}").uniform(-rule.jitter, rule.jitter)
     return dt.timedelta(seconds=max(base * (1 + spread), 0.0))
+
+
+def budget_wait(target: Target) -> float:
+    """Seconds until the target's rate budget allows a call: no call is spent on a 429."""
+    rate = target.rate_limit
+    if rate is None or rate.remaining is None or rate.remaining > 0 or rate.reset_after is None:
+        return 0.0
+    return max(0.0, rate.reset_after - (time.monotonic() - rate.seen_at))
 
 
 def action_of(codes: set[str], policy: str | None, synced: bool) -> str:
@@ -135,21 +144,21 @@ class Dispatcher:
             report.paused = box.paused()
             entries = box.claim(self.worker, now, self.lease, limit, set(report.paused))
         for entry in entries:
-            if company and entry.company != company:
-                self._release(entry)
-                continue
-            if entry.company in report.paused:
+            wait = budget_wait(self.targets(entry.company)) if not report.wait_seconds else 0
+            report.wait_seconds = max(report.wait_seconds, wait)
+            if report.wait_seconds or entry.company in report.paused or \
+                    (company and entry.company != company):
+                # Rate budget spent, target paused, or not asked for: the entry waits unsent.
                 self._release(entry)
                 continue
             self._dispatch(entry, report)
-            if report.wait_seconds:
-                break  # rate limited: the rest waits for the reset
         return report
 
     def _release(self, entry: Entry) -> None:
+        """Give a claimed entry back untouched: it was not sent, so it is not in doubt."""
         with self.store.transaction() as repo:
-            Outbox(repo).settle(entry.id, self.clock(), state="pending",
-                                attempts=max(entry.attempts, 0))
+            Outbox(repo).settle(entry.id, self.clock(), state="in_doubt" if entry.maybe_sent
+                                else "pending", attempts=max(entry.attempts - 1, 0))
 
     # ---- one document ---------------------------------------------------------------------
     def _dispatch(self, entry: Entry, report: DispatchReport) -> None:
@@ -159,6 +168,7 @@ class Dispatcher:
             with self.store.transaction() as repo:
                 posting, stored = self._posting(repo, entry)
             accepted = self._send(entry, target, posting, stored, report)
+            posted = dataclasses.replace(posting, doc_no=accepted.doc_no)
         except (Rejected, Unsupported, NotPostable) as error:
             self._refused(entry, error, started, report)
             return
@@ -170,7 +180,7 @@ class Dispatcher:
         except RateLimited as error:
             wait = error.reset_after_seconds or 60.0
             report.wait_seconds = max(report.wait_seconds, wait)
-            self._settle(entry, "rate_limited", started, str(error), state="pending",
+            self._settle(entry, "rate_limited", started, str(error), state=_unresolved(entry),
                          attempts=entry.attempts - 1,
                          not_before=self.clock() + dt.timedelta(seconds=wait))
             return
@@ -180,7 +190,7 @@ class Dispatcher:
         except (Unavailable, TargetError) as error:
             self._unavailable(entry, error, started, report)
             return
-        self._synced(entry, accepted, started, report)
+        self._synced(entry, accepted, posted, started, report)
 
     def _posting(self, repo: Repository, entry: Entry) -> tuple[Posting, StoredDocument]:
         stored = repo.by_ids([entry.document_id])[0]
@@ -221,9 +231,11 @@ class Dispatcher:
     def _send(self, entry: Entry, target: Target, posting: Posting, stored: StoredDocument,
               report: DispatchReport) -> Accepted:
         if entry.maybe_sent:
+            # What may have reached AutoCount: an adjustment went as a note of its own type.
+            sent = self._note(posting, stored) if entry.action == "adjust" else posting
             self._call(report)
-            present = target.find_by_key(posting.doc_type, entry.key, posting.party_code,
-                                         posting.date, posting.doc_no if entry.action == "post"
+            present = target.find_by_key(sent.doc_type, entry.key, sent.party_code,
+                                         sent.date, posting.doc_no if entry.action == "post"
                                          else None)
             if present is not None and entry.action in ("post", "adjust", "reverse"):
                 return Accepted(present.doc_no, present.doc_key)
@@ -266,12 +278,15 @@ class Dispatcher:
                 report: DispatchReport) -> Accepted:
         """new_document: the change since sync goes to AutoCount as its own credit or debit note,
         and the synced document stays as it was."""
+        note = self._note(posting, stored)
+        self._call(report)
+        return target.post(note)
+
+    def _note(self, posting: Posting, stored: StoredDocument) -> Posting:
         with self.store.transaction() as repo:
             assert stored.synced_version_id is not None
             synced = parse_raw(repo.raws([stored.synced_version_id])[stored.synced_version_id])
-        note = adjustment(posting, synced)
-        self._call(report)
-        return target.post(note)
+        return adjustment(posting, synced)
 
     # ---- recording what happened -----------------------------------------------------------
     def _settle(self, entry: Entry, result: str, started: float, message: str | None,
@@ -291,12 +306,16 @@ class Dispatcher:
                          "attempt": entry.attempts, "key": entry.key},
             }])
 
-    def _synced(self, entry: Entry, accepted: Accepted, started: float,
+    def _synced(self, entry: Entry, accepted: Accepted, posted: Posting, started: float,
                 report: DispatchReport) -> None:
         now = self.clock()
         with self.store.transaction() as repo:
             box = Outbox(repo)
-            box.settle(entry.id, now, state="done", doc_no=accepted.doc_no, last_error=None)
+            # What reconciliation compares AutoCount's copy with later. A JSON column stores
+            # None as JSON null, not as NULL, so an entry without one leaves the column alone.
+            recorded = self._recorded(box, entry, posted)
+            box.settle(entry.id, now, state="done", doc_no=accepted.doc_no, last_error=None,
+                       **({"posting": recorded} if recorded is not None else {}))
             box.record_attempt(entry, now, self.worker, "accepted", accepted.doc_no, None,
                                int((time.monotonic() - started) * 1000))
             stored = repo.by_ids([entry.document_id])[0]
@@ -324,6 +343,18 @@ class Dispatcher:
                 repo, self.directory.lookup(repo), waiting, now, self.worker,
                 f"{stored.identity} synced as {accepted.doc_no}", only_changes=True))
         report.synced.append((str(stored.identity), accepted.doc_no))
+
+    @staticmethod
+    def _recorded(box: Outbox, entry: Entry, posted: Posting) -> dict[str, Any] | None:
+        """The document AutoCount now holds for this record: the posting sent, or after a void
+        the one sent before, cancelled. An adjustment note leaves the original as it was."""
+        if entry.action in ("post", "update", "reverse"):
+            return posting_dict(posted)
+        if entry.action == "void":
+            before = next((row.posting for row in reversed(box.entries_of(entry.document_id))
+                           if row.state == "done" and row.posting), None)
+            return {**before, "cancelled": True} if before else None
+        return None
 
     def _hold(self, entry: Entry, finding: Finding, result: str, started: float,
               report: DispatchReport, message: str) -> None:
@@ -362,7 +393,7 @@ class Dispatcher:
             return
         report.retrying += 1
         wait = backoff(rule, entry.attempts, entry.key)
-        self._settle(entry, "unavailable", started, str(error), state="pending",
+        self._settle(entry, "unavailable", started, str(error), state=_unresolved(entry),
                      not_before=self.clock() + wait, last_error=str(error))
 
     def _paused(self, entry: Entry, error: TargetPaused, started: float,
@@ -377,8 +408,14 @@ class Dispatcher:
                 "reason": f"AutoCount refused acgate's credentials: {error}", "data": {},
             }])
         report.paused[entry.company] = str(error)
-        self._settle(entry, "paused", started, str(error), state="pending",
+        self._settle(entry, "paused", started, str(error), state=_unresolved(entry),
                      attempts=entry.attempts - 1, not_before=now)
+
+
+def _unresolved(entry: Entry) -> str:
+    """The state of an entry that goes again later: still in doubt if an earlier attempt may
+    have reached AutoCount and nothing has resolved it since (a failed look-up resolves nothing)."""
+    return "in_doubt" if entry.maybe_sent else "pending"
 
 
 def adjustment(posting: Posting, synced: Any) -> Posting:

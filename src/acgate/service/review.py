@@ -14,6 +14,7 @@ from acgate.domain.documents import Identity
 from acgate.domain.rules import Table
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import Verdict, recheck
+from acgate.storage.outbox import Outbox
 from acgate.storage.repository import Repository, StoredDocument
 from acgate.storage.store import Store
 
@@ -116,6 +117,31 @@ class Review:
                                        {"outcome": "rejected",
                                         "previous_outcome": stored.outcome.value})])
             return stored
+
+    def retry(self, ref: str, actor: str, reason: str) -> Verdict:
+        """A failed or refused sync goes again: its sync finding is cleared and the record is
+        re-checked, so it is dispatched once it is ready."""
+        _require_reason(reason, "retry")
+        now = self.clock()
+        sync_codes = {Code.SYNC_FAILED.value, Code.SYNC_REJECTED.value,
+                      Code.MISSING_IN_AUTOCOUNT.value, Code.TARGET_UNSUPPORTED.value}
+        with self.store.transaction() as repo:
+            stored = find_document(repo, ref)
+            if not any(f.get("code") in sync_codes for f in stored.carried):
+                raise ReviewError(f"{stored.identity} has no failed sync to retry")
+            assert stored.current_version_id is not None
+            repo.set_version_fields(stored.current_version_id, carried=[
+                f for f in stored.carried if f.get("code") not in sync_codes])
+            reopened = Outbox(repo).reopen_failed(stored.id, now)
+            if any(f.get("code") == Code.MISSING_IN_AUTOCOUNT.value for f in stored.carried):
+                # AutoCount lost it: post it afresh under the same key.
+                repo.update_documents([{"id": stored.id, "autocount_doc_no": None,
+                                        "synced_version_id": None, "changed_at": now}])
+                Outbox(repo).reopen_done(stored.id, stored.current_version_id, now)
+            verdicts = self.recheck_ids(repo, [stored.id], actor,
+                                        f"{reason} ({reopened} sync entries due again)",
+                                        "retried")
+            return verdicts[0]
 
     def assign(self, ref: str, actor: str, assignee: str, reason: str | None = None) -> None:
         now = self.clock()

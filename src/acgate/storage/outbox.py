@@ -24,15 +24,15 @@ class Entry:
     key: str
     doc_no: str | None
     state: str
-    attempts: int
+    attempts: int  # counting this one: the claim that handed the entry out counted it
     # The previous holder may have sent it (it was in doubt, or its lease ran out mid-call):
     # AutoCount must be asked before anything is sent again.
     maybe_sent: bool
 
 
-def _entry(row: Any, maybe_sent: bool) -> Entry:
+def _claimed(row: Any, maybe_sent: bool) -> Entry:
     return Entry(row.id, row.document_id, row.version_id, row.company, row.action, row.key,
-                 row.doc_no, row.state, row.attempts, maybe_sent)
+                 row.doc_no, row.state, row.attempts + 1, maybe_sent)
 
 
 class Outbox:
@@ -78,7 +78,7 @@ class Outbox:
             self.connection.execute(update(outbox).where(outbox.c.id == row.id).values(
                 state="in_flight", lease_until=now + lease, worker=worker,
                 attempts=row.attempts + 1, updated_at=now))
-        return [_entry(row, row.state in ("in_doubt", "in_flight")) for row in rows]
+        return [_claimed(row, row.state in ("in_doubt", "in_flight")) for row in rows]
 
     def settle(self, entry_id: int, now: dt.datetime, **values: Any) -> None:
         self.connection.execute(update(outbox).where(outbox.c.id == entry_id).values(
@@ -102,11 +102,20 @@ class Outbox:
             .order_by(sync_attempts.c.id)))
 
     def reopen_failed(self, document_id: int, now: dt.datetime) -> int:
-        """A person retries a failed sync: its entries are due again, counted afresh."""
+        """A person retries a failed sync: its entries are due again, counted afresh. An entry
+        may have failed while in doubt, so AutoCount is asked before anything is sent again."""
         result = self.connection.execute(update(outbox).where(
             outbox.c.document_id == document_id, outbox.c.state == "failed",
-        ).values(state="pending", attempts=0, not_before=now, updated_at=now, last_error=None))
+        ).values(state="in_doubt", attempts=0, not_before=now, updated_at=now, last_error=None))
         return result.rowcount or 0
+
+    def reopen_done(self, document_id: int, version_id: int, now: dt.datetime) -> None:
+        """AutoCount lost a synced document: the current version is posted afresh, once. Older
+        versions' entries stay done; a current version without an entry gets one when ready."""
+        self.connection.execute(update(outbox).where(
+            outbox.c.document_id == document_id, outbox.c.version_id == version_id,
+            outbox.c.state == "done",
+        ).values(state="pending", action="post", attempts=0, not_before=now, updated_at=now))
 
     def open_count(self) -> int:
         query = select(outbox.c.id).where(outbox.c.state.in_(OPEN_STATES))

@@ -24,6 +24,7 @@ from acgate.storage.tables import (
     ledger,
     mappings,
     master_data,
+    outbox,
     versions,
 )
 
@@ -174,6 +175,22 @@ class Repository:
     def by_doc_id(self, doc_id: str) -> list[StoredDocument]:
         query = self._select_documents().where(documents.c.doc_id == doc_id)
         return [_stored(row) for row in self.connection.execute(query)]
+
+    def synced_postings(self, company: str, date_from: dt.date,
+                        date_to: dt.date) -> list[tuple[StoredDocument, dict[str, Any]]]:
+        """Synced documents dated in the range, with the posting acgate last sent for them."""
+        query = select(outbox.c.document_id, outbox.c.posting).where(
+            outbox.c.company == company, outbox.c.state == "done",
+            outbox.c.posting.is_not(None),
+        ).order_by(outbox.c.id)
+        latest = {row.document_id: dict(row.posting) for row in self.connection.execute(query)}
+        found = []
+        for stored in self.by_ids(latest):
+            posted = latest[stored.id]
+            day = dt.date.fromisoformat(posted["date"])
+            if stored.autocount_doc_no and date_from <= day <= date_to and posted.get("doc_no"):
+                found.append((stored, posted))
+        return found
 
     def by_autocount_doc_no(self, doc_no: str) -> list[StoredDocument]:
         query = self._select_documents().where(documents.c.autocount_doc_no == doc_no)

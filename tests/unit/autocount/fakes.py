@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -104,9 +104,10 @@ def scatter(rows: list[Any], seed: int = 5) -> list[Any]:
 class FakeCloud:
     """The Cloud API profile: `/{book}/{resource}`, camelCase, 201 with an empty body."""
 
-    RESOURCES = {"invoice": DocType.SALES_INVOICE, "credit-note": DocType.CREDIT_NOTE,
-                 "purchase-invoice": DocType.PURCHASE_INVOICE,
-                 "purchase-order": DocType.PURCHASE_ORDER}
+    RESOURCES: ClassVar[dict[str, DocType]] = {
+        "invoice": DocType.SALES_INVOICE, "credit-note": DocType.CREDIT_NOTE,
+        "purchase-invoice": DocType.PURCHASE_INVOICE, "purchase-order": DocType.PURCHASE_ORDER,
+    }
 
     def __init__(self) -> None:
         self.book = FakeBook()
@@ -197,8 +198,10 @@ class FakeCloud:
 class FakeBridge:
     """The bridge profile: `/api/{DocType}`, the SDK's names, `{"ok": false, "error"}`."""
 
-    TYPES = {"Invoice": DocType.SALES_INVOICE, "DeliveryOrder": DocType.DELIVERY_ORDER,
-             "SalesOrder": DocType.SALES_ORDER, "PurchaseOrder": DocType.PURCHASE_ORDER}
+    TYPES: ClassVar[dict[str, DocType]] = {
+        "Invoice": DocType.SALES_INVOICE, "DeliveryOrder": DocType.DELIVERY_ORDER,
+        "SalesOrder": DocType.SALES_ORDER, "PurchaseOrder": DocType.PURCHASE_ORDER,
+    }
 
     def __init__(self) -> None:
         self.book = FakeBook()

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
 
-from acgate.autocount.errors import InDoubt, Unavailable, Unsupported
+from acgate.autocount.cloud import RESOURCES, CloudClient, CloudSettings
+from acgate.autocount.errors import Duplicate, InDoubt, TargetPaused, Unavailable, Unsupported
 from acgate.autocount.http import Timeouts, doc_no_from_location
 from acgate.autocount.target import Accepted, RemoteLine
 from acgate.domain.documents import DocType
-from acgate.domain.posting import PostingLine, Transfer
+from acgate.domain.posting import CLOUD_TYPES, PostingLine, Transfer
 
 from .fakes import BOOK, DAY, FakeCloud, answer, json_body, posting, scatter
 
@@ -69,7 +69,6 @@ def test_created_without_location_is_in_doubt_unless_acgate_chose_the_number(
 
 
 def test_a_chosen_number_already_taken_is_a_duplicate(cloud: FakeCloud) -> None:
-    from acgate.autocount.errors import Duplicate
     client = cloud.client()
     client.post(posting(doc_no="I-500"))
     with pytest.raises(Duplicate) as caught:
@@ -251,8 +250,6 @@ def test_master_data_from_the_cloud_listings(cloud: FakeCloud) -> None:
 
 
 def test_wrong_credentials_pause_the_target(cloud: FakeCloud) -> None:
-    from acgate.autocount.cloud import CloudClient, CloudSettings
-    from acgate.autocount.errors import TargetPaused
     client = CloudClient(CloudSettings(book_id=BOOK, key_id="kid", api_key="wrong"),
                          transport=httpx.MockTransport(cloud.handle))
     with pytest.raises(TargetPaused, match="Invalid Key-ID"):
@@ -260,7 +257,10 @@ def test_wrong_credentials_pause_the_target(cloud: FakeCloud) -> None:
 
 
 def test_settings_hide_the_api_key() -> None:
-    from acgate.autocount.cloud import CloudSettings
     assert "secret" not in repr(CloudSettings(book_id=1, key_id="kid", api_key="secret"))
 
 
+
+
+def test_the_cloud_resources_are_the_domains_cloud_types() -> None:
+    assert set(RESOURCES) == CLOUD_TYPES

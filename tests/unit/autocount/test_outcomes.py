@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
+from acgate.autocount.cloud import CloudClient
 from acgate.autocount.errors import (
     Duplicate,
     InDoubt,
@@ -116,17 +119,24 @@ def raising(error: type[httpx.TransportError]) -> FakeCloud:
     return cloud
 
 
+WRITES: dict[str, Callable[[CloudClient], object]] = {
+    "post": lambda client: client.post(posting()),
+    "update": lambda client: client.update(posting(), "I-1"),
+    "void": lambda client: client.void(DocType.SALES_INVOICE, "I-1"),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
 @pytest.mark.parametrize("error", [
     httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError,
     httpx.WriteError,
 ])
-def test_a_write_that_may_have_been_sent_is_in_doubt(error: type[httpx.TransportError]) -> None:
-    for write in (lambda c: c.post(posting()), lambda c: c.update(posting(), "I-1"),
-                  lambda c: c.void(DocType.SALES_INVOICE, "I-1")):
-        cloud = raising(error)
-        with pytest.raises(InDoubt, match=error.__name__):
-            write(cloud.client())
-        assert len(cloud.requests) == 1
+def test_a_write_that_may_have_been_sent_is_in_doubt(
+        error: type[httpx.TransportError], write: str) -> None:
+    cloud = raising(error)
+    with pytest.raises(InDoubt, match=error.__name__):
+        WRITES[write](cloud.client())
+    assert len(cloud.requests) == 1
 
 
 @pytest.mark.parametrize("error", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])

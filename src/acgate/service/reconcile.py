@@ -1,0 +1,187 @@
+"""Reconciliation: what AutoCount holds now, against what acgate posted.
+
+A field AutoCount owns (the company's ownership rule) may change there: the difference is
+accepted and recorded. Any other difference is a manual edit after sync, held for review; a
+document acgate synced that AutoCount no longer has is held as missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from acgate.autocount.target import RemoteDocument, Target
+from acgate.domain.codes import Code, Outcome
+from acgate.domain.documents import DocType
+from acgate.domain.findings import Finding, Suggestion
+from acgate.service.companies import CompanyDirectory
+from acgate.service.pipeline import recheck
+from acgate.storage.repository import StoredDocument
+from acgate.storage.store import Store
+
+_HEADER = ("date", "party_code", "reference", "currency_rate", "agent", "terms", "location",
+           "description")
+_LINE = ("item", "uom", "qty", "unit_price", "discount", "tax_code", "location", "description")
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    matching: int = 0
+    accepted: list[tuple[str, str]] = field(default_factory=list)
+    edited: list[tuple[str, list[str]]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equal as AutoCount means it: 148 is 148.00, a date is its ISO text, empty is absent."""
+    if left in (None, "") or right in (None, ""):
+        return left in (None, "") and right in (None, "")
+    try:
+        return Decimal(str(left)) == Decimal(str(right))
+    except ArithmeticError:
+        return str(left) == str(right)
+
+
+def differences(posted: dict[str, Any], remote: RemoteDocument) -> list[tuple[str, Any, Any]]:
+    """(field, what acgate posted, what AutoCount holds) for every field that differs."""
+    found = []
+    held = {"reference": remote.ref, **{name: getattr(remote, name, None) for name in _HEADER
+                                        if name != "reference"}}
+    for name in _HEADER:
+        if name in posted and not _same(posted[name], held[name]):
+            found.append((name, posted[name], held[name]))
+    cancelled = bool(posted.get("cancelled"))  # acgate voided it itself
+    if remote.cancelled != cancelled:
+        found.append(("cancelled", cancelled, remote.cancelled))
+    lines = list(remote.lines or ())
+    for index, line in enumerate(posted.get("lines", [])):
+        theirs = lines[index] if index < len(lines) else None
+        for name in _LINE:
+            mine, held_value = line.get(name), getattr(theirs, name, None) if theirs else None
+            if theirs is None or not _same(mine, held_value):
+                found.append((f"lines[{index}].{name}", mine, held_value))
+                if theirs is None:
+                    break
+    for index in range(len(posted.get("lines", [])), len(lines)):
+        found.append((f"lines[{index}]", None, lines[index].item))
+    return found
+
+
+def _owned_by_autocount(field_name: str, owned: list[str]) -> bool:
+    generic = field_name.split("[")[0] + "." + field_name.split(".")[-1] \
+        if "[" in field_name else field_name
+    return field_name in owned or generic in owned
+
+
+class Reconciler:
+    def __init__(self, store: Store, directory: CompanyDirectory,
+                 targets: Callable[[str], Target], clock: Callable[[], dt.datetime],
+                 actor: str = "reconciliation") -> None:
+        self.store = store
+        self.directory = directory
+        self.targets = targets
+        self.clock = clock
+        self.actor = actor
+
+    def run(self, company: str, date_from: dt.date, date_to: dt.date) -> ReconcileReport:
+        report = ReconcileReport()
+        target = self.targets(company)
+        with self.store.transaction() as repo:
+            synced = repo.synced_postings(company, date_from, date_to)
+        by_type: dict[DocType, list[tuple[StoredDocument, dict[str, Any]]]] = {}
+        for stored, posted in synced:
+            by_type.setdefault(DocType(posted["doc_type"]), []).append((stored, posted))
+        for doc_type, documents in by_type.items():
+            held = {d.doc_no: d for d in target.list_documents(doc_type, date_from, date_to)}
+            for stored, posted in documents:
+                report.checked += 1
+                remote = held.get(posted["doc_no"]) or target.find(doc_type, posted["doc_no"])
+                self._compare(company, stored, posted, remote, report)
+        return report
+
+    def _compare(self, company: str, stored: StoredDocument, posted: dict[str, Any],
+                 remote: RemoteDocument | None, report: ReconcileReport) -> None:
+        rules = self.directory.rules[company]
+        if remote is None:
+            report.missing.append(str(stored.identity))
+            self._hold(stored, Finding(
+                Code.MISSING_IN_AUTOCOUNT, Outcome.HELD, rules.owner_of(Code.MISSING_IN_AUTOCOUNT),
+                f"AutoCount no longer has {posted['doc_no']}, which acgate synced",
+                expected=posted["doc_no"],
+                suggestions=(Suggestion("find out who deleted it; retry the sync to post it "
+                                        "again", "retry"),)))
+            return
+        if remote.lines is None:
+            remote = self.targets(company).find(remote.doc_type, remote.doc_no) or remote
+        diffs = differences(posted, remote)
+        owned = rules.ownership.autocount
+        accepted = [d for d in diffs if _owned_by_autocount(d[0], owned)]
+        edited = [d for d in diffs if not _owned_by_autocount(d[0], owned)]
+        if accepted:
+            report.accepted.extend((str(stored.identity), d[0]) for d in accepted)
+            self._record(stored, accepted)
+        if not edited:
+            report.matching += 0 if accepted else 1
+            return
+        shown = "; ".join(f"{name}: {mine} -> {theirs}" for name, mine, theirs in edited)
+        report.edited.append((str(stored.identity), [d[0] for d in edited]))
+        self._hold(stored, Finding(
+            Code.MANUAL_EDIT_AFTER_SYNC, Outcome.HELD,
+            rules.owner_of(Code.MANUAL_EDIT_AFTER_SYNC),
+            f"{posted['doc_no']} was changed in AutoCount after sync (source-owned fields): "
+            f"{shown}", field=edited[0][0], source_value=str(edited[0][1]),
+            expected=str(edited[0][2]),
+            suggestions=(Suggestion("accept AutoCount's version: release with a reason",
+                                    "release"),
+                         Suggestion("correct it in AutoCount, then re-check", "fix_autocount"))))
+
+    def _record(self, stored: StoredDocument, accepted: list[tuple[str, Any, Any]]) -> None:
+        now = self.clock()
+        with self.store.transaction() as repo:
+            repo.append_events([{
+                "document_id": stored.id, "version_id": stored.synced_version_id,
+                "company": stored.company, "at": now, "actor": self.actor,
+                "kind": "reconciled",
+                "reason": "AutoCount-owned fields changed there; accepted: "
+                + ", ".join(name for name, _, _ in accepted),
+                "data": {"accepted": [{"field": n, "posted": str(a), "autocount": str(b)}
+                                      for n, a, b in accepted]},
+            }])
+
+    def _hold(self, stored: StoredDocument, finding: Finding) -> None:
+        now = self.clock()
+        with self.store.transaction() as repo:
+            current = repo.by_ids([stored.id])[0]
+            if any(f.get("code") == finding.code.value for f in current.carried):
+                return  # already held for this; one finding per cause
+            assert current.current_version_id is not None
+            repo.set_version_fields(current.current_version_id,
+                                    carried=[*current.carried, finding.as_dict()])
+            # A synced record re-enters the holding area so its owner sees it.
+            repo.update_documents([{"id": stored.id, "outcome": Outcome.HELD.value,
+                                    "changed_at": now}])
+            recheck(repo, self.directory.lookup(repo), [stored.id], now, self.actor,
+                    finding.message, kind="reconciled")
+
+
+def posting_dict(posting: Any) -> dict[str, Any]:
+    """A posting as JSON: what reconciliation later compares AutoCount's copy with."""
+    data: dict[str, Any] = dataclasses.asdict(posting)
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, Decimal | dt.date | DocType):
+            return str(value) if not isinstance(value, DocType) else value.value
+        return value
+
+    result: dict[str, Any] = plain(data)
+    return result
+

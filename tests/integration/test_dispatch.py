@@ -1,0 +1,796 @@
+"""Dispatch to an AutoCount book in memory: every ready record reaches AutoCount exactly once, or
+is held with a reason and an owner. Faults come from a book that fails on purpose: answers lost
+after AutoCount committed, workers killed mid-call, outages, refusals, bad credentials, rate
+limits and duplicate numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from acgate.autocount.errors import (
+    InDoubt,
+    RateLimited,
+    Rejected,
+    TargetPaused,
+    Unavailable,
+    Unsupported,
+)
+from acgate.autocount.memory import MemoryTarget
+from acgate.autocount.target import Accepted, RemoteDocument
+from acgate.bootstrap import App
+from acgate.checks.posting import idempotency_key
+from acgate.domain.codes import Outcome
+from acgate.domain.documents import DocType
+from acgate.domain.posting import Posting, Transfer
+from acgate.service.dispatch import Dispatcher
+from acgate.service.worker import Worker
+from acgate.storage import tables
+from acgate.storage.outbox import Outbox
+
+from .support import (
+    COMPANY,
+    Clock,
+    Files,
+    configure,
+    delivery,
+    events,
+    ingest,
+    line,
+    order,
+    outcome,
+    stored,
+    trace_of,
+    trade,
+)
+
+SO_1 = "shop/sales_order/SO-1"
+NOV_20 = dt.date(2026, 11, 20)
+
+
+class Killed(BaseException):
+    """The worker process is killed (SIGKILL): nothing after this point runs, nothing is
+    recorded."""
+
+
+class FaultyTarget(MemoryTarget):
+    """The in-memory book whose next posts (or look-ups by key) fail as planned. `stored=True`
+    stores the document before the error: AutoCount committed it, the answer never came back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.planned: list[tuple[BaseException, bool]] = []
+        self.lookups_planned: list[BaseException] = []
+        self.posts = 0
+
+    def fail(self, error: BaseException, *, times: int = 1, stored: bool = False) -> None:
+        self.planned += [(error, stored)] * times
+
+    def fail_lookup(self, error: BaseException, *, times: int = 1) -> None:
+        self.lookups_planned += [error] * times
+
+    def post(self, posting: Posting, *, need_key: bool = False) -> Accepted:
+        self.posts += 1
+        if not self.planned:
+            return super().post(posting, need_key=need_key)
+        error, stored = self.planned.pop(0)
+        if stored:
+            super().post(posting, need_key=need_key)
+        else:
+            self.calls += 1
+        raise error
+
+    def find_by_key(self, doc_type: DocType, key: str, party_code: str | None, date: dt.date,
+                    doc_no: str | None = None) -> RemoteDocument | None:
+        if self.lookups_planned:
+            self.calls += 1
+            raise self.lookups_planned.pop(0)
+        return super().find_by_key(doc_type, key, party_code, date, doc_no)
+
+    def held(self, doc_type: DocType) -> list[RemoteDocument]:
+        return [doc for (kind, _), doc in self.documents.items() if kind is doc_type]
+
+
+@pytest.fixture
+def book() -> FaultyTarget:
+    return FaultyTarget()
+
+
+@pytest.fixture
+def dispatcher(app: App, book: FaultyTarget, clock: Clock) -> Dispatcher:
+    return Dispatcher(app.store, app.directory, lambda company: book, clock, worker="worker-1")
+
+
+def invoice(doc_id: str = "INV-1", **kwargs: Any) -> dict[str, Any]:
+    kwargs.setdefault("status", "ready_to_bill")
+    return trade("sales_invoice", doc_id, **kwargs)
+
+
+def key_of(app: App, ref: str) -> str:
+    """acgate's key for the current version, computed as a reader of the contract would."""
+    doc = stored(app, ref)
+    return idempotency_key(COMPANY, str(doc.identity), doc.content_hash or "")
+
+
+def attempts(app: App, ref: str) -> list[tuple[str, str]]:
+    return [(a["action"], a["result"]) for a in trace_of(app, ref).sync_attempts]
+
+
+def finding(app: App, ref: str, code: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = [f for f in trace_of(app, ref).as_dict()["findings"]
+                                   if f["code"] == code]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def codes_of(app: App, ref: str) -> list[str]:
+    return [f["code"] for f in trace_of(app, ref).as_dict()["findings"]]
+
+
+def company_events(app: App, kind: str) -> list[Any]:
+    with app.store.transaction() as repo:
+        return list(repo.connection.execute(
+            select(tables.events).where(tables.events.c.kind == kind)
+            .order_by(tables.events.c.id)))
+
+
+def entries(app: App, ref: str) -> list[Any]:
+    document = stored(app, ref).id
+    with app.store.transaction() as repo:
+        return Outbox(repo).entries_of(document)
+
+
+RETRY = {"retry": {"first": "30s", "factor": 2, "cap": "1h", "attempts": 3, "jitter": 0}}
+
+
+# ---- the ordinary path -----------------------------------------------------------------------
+
+def test_a_ready_record_syncs_once_under_acgates_key(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1", lines=[line(qty="2"), line(2, item="GAD-200", qty="3",
+                                                                unit_price="5.00")]))
+    assert outcome(app, "SO-1") is Outcome.READY
+
+    report = dispatcher.run_once()
+
+    number = stored(app, "SO-1").autocount_doc_no
+    assert number == "SO-2611-0001"
+    assert report.synced == [(SO_1, number)]
+    assert (report.calls, book.calls) == (1, 1)
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    [remote] = book.held(DocType.SALES_ORDER)
+    assert remote.doc_no == number
+    assert remote.acgate_key == key_of(app, "SO-1")
+    assert remote.party_code == "300-M001"
+    assert [(ln.item, ln.uom, ln.qty, ln.location) for ln in remote.lines or ()] == [
+        ("WID-100", "PCS", Decimal(2), "HQ"), ("GAD-200", "PCS", Decimal(3), "HQ")]
+    found = trace_of(app, "SO-1").as_dict()
+    assert found["autocount_doc_no"] == number
+    [attempt] = found["sync_attempts"]
+    assert (attempt["action"], attempt["result"], attempt["doc_no"], attempt["worker"]) == (
+        "post", "accepted", number, "worker-1")
+    synced = found["events"][-1]
+    assert (synced["kind"], synced["actor"]) == ("synced", "worker-1")
+    assert number in synced["reason"]
+
+    again = dispatcher.run_once()
+
+    assert again.idle
+    assert (again.calls, book.calls) == (0, 1)
+    assert len(book.documents) == 1
+
+
+def test_each_document_is_one_call_and_autocount_numbers_them_in_turn(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"), order("SO-2", party="300-B002"), invoice("INV-1"))
+
+    report = dispatcher.run_once()
+
+    assert sorted(report.synced) == [("shop/sales_invoice/INV-1", "I-2611-0001"),
+                                     (SO_1, "SO-2611-0001"),
+                                     ("shop/sales_order/SO-2", "SO-2611-0002")]
+    assert report.calls == 3
+    assert sorted(remote.acgate_key or "" for remote in book.documents.values()) == sorted(
+        key_of(app, ref) for ref in ("SO-1", "SO-2", "INV-1"))
+
+
+# ---- answers lost and workers killed ----------------------------------------------------------
+
+def test_an_answer_lost_after_autocount_stored_it_is_looked_up_not_sent_again(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(InDoubt("read timed out after the request was sent"), stored=True)
+
+    first = dispatcher.run_once()
+
+    assert (first.in_doubt, first.synced, first.held) == (1, [], [])
+    assert outcome(app, "SO-1") is Outcome.READY  # not synced yet, and not held
+    assert stored(app, "SO-1").autocount_doc_no is None
+    assert attempts(app, "SO-1") == [("post", "in_doubt")]
+    assert "timed out" in (trace_of(app, "SO-1").sync_attempts[0]["message"] or "")
+    assert len(book.documents) == 1
+
+    second = dispatcher.run_once()
+
+    assert second.synced == [(SO_1, "SO-2611-0001")]
+    assert second.calls == 1  # the look-up by key, no post
+    assert book.posts == 1
+    assert [remote.acgate_key for remote in book.documents.values()] == [key_of(app, "SO-1")]
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    assert stored(app, "SO-1").autocount_doc_no == "SO-2611-0001"
+    assert attempts(app, "SO-1") == [("post", "in_doubt"), ("post", "accepted")]
+
+
+def test_an_answer_lost_before_autocount_stored_it_is_posted_once_after_the_look_up(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(InDoubt("connection reset after sending"), stored=False)
+
+    first = dispatcher.run_once()
+
+    assert first.in_doubt == 1
+    assert outcome(app, "SO-1") is Outcome.READY
+    assert book.documents == {}
+
+    second = dispatcher.run_once()
+
+    assert second.synced == [(SO_1, "SO-2611-0001")]
+    assert second.calls == 2  # the look-up found nothing, then the one post
+    assert book.posts == 2
+    assert len(book.documents) == 1
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+
+
+@pytest.mark.parametrize("error", [Unavailable("503 Service Unavailable"),
+                                   RateLimited("429 Too Many Requests", 5.0),
+                                   TargetPaused("401 Unauthorized", 401)],
+                         ids=["unavailable", "rate-limited", "paused"])
+def test_a_look_up_that_fails_is_made_again_before_anything_is_sent(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget, clock: Clock,
+        error: Exception) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(InDoubt("read timed out after the request was sent"), stored=True)
+    dispatcher.run_once()
+    book.fail_lookup(error)
+
+    failed = dispatcher.run_once()
+
+    assert (failed.calls, failed.synced) == (1, [])
+    assert outcome(app, "SO-1") is Outcome.READY
+    with app.store.transaction() as repo:
+        Outbox(repo).resume(COMPANY)
+    clock.advance(dt.timedelta(hours=1))
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, "SO-2611-0001")]
+    assert report.calls == 1  # the look-up again, never a blind post
+    assert book.posts == 1
+    assert len(book.documents) == 1
+
+
+def test_a_record_held_while_in_doubt_is_looked_up_when_a_person_retries_it(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    configure(app, {"retry": {"attempts": 2, "jitter": 0}})
+    ingest(app, files, order("SO-1"))
+    book.fail(InDoubt("read timed out after the request was sent"), stored=True)
+    dispatcher.run_once()
+    book.fail_lookup(Unavailable("connection refused"))
+
+    held = dispatcher.run_once()
+
+    assert held.held == [(SO_1, "SYNC_FAILED")]
+    app.review.retry(SO_1, "dana", "AutoCount is back")
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, "SO-2611-0001")]
+    assert book.posts == 1
+    assert len(book.documents) == 1
+
+
+@pytest.mark.parametrize("stored_before_the_kill", [False, True],
+                         ids=["killed-before-sending", "killed-after-autocount-stored-it"])
+def test_a_worker_killed_mid_call_leaves_a_claim_the_next_worker_resolves_by_look_up(
+        app: App, files: Files, book: FaultyTarget, clock: Clock,
+        stored_before_the_kill: bool) -> None:
+    ingest(app, files, order("SO-1"))
+
+    def kill() -> None:
+        raise Killed
+
+    if stored_before_the_kill:
+        book.fail(Killed(), stored=True)
+    first = Dispatcher(app.store, app.directory, lambda company: book, clock, worker="worker-1",
+                       lease=dt.timedelta(seconds=60),
+                       on_call=None if stored_before_the_kill else kill)
+
+    with pytest.raises(Killed):
+        first.run_once()
+
+    [entry] = entries(app, "SO-1")
+    assert (entry.state, entry.worker) == ("in_flight", "worker-1")
+    assert outcome(app, "SO-1") is Outcome.READY
+    assert attempts(app, "SO-1") == []  # the killed worker recorded nothing
+    second = Dispatcher(app.store, app.directory, lambda company: book, clock, worker="worker-2",
+                        lease=dt.timedelta(seconds=60))
+
+    clock.advance(dt.timedelta(seconds=59))
+    assert second.run_once().calls == 0  # the lease still runs: worker-1's claim stands
+
+    clock.advance(dt.timedelta(seconds=2))
+    report = second.run_once()
+
+    assert report.synced == [(SO_1, "SO-2611-0001")]
+    # It asks AutoCount first; it posts only when AutoCount does not have it.
+    assert report.calls == (1 if stored_before_the_kill else 2)
+    assert len(book.documents) == 1
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    [attempt] = trace_of(app, "SO-1").sync_attempts
+    assert (attempt["worker"], attempt["result"]) == ("worker-2", "accepted")
+
+
+# ---- AutoCount unavailable, refusing, paused, rate limited ------------------------------------
+
+def test_an_unreachable_autocount_is_retried_by_the_rule_then_held_for_integration(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    configure(app, RETRY)
+    ingest(app, files, order("SO-1"))
+    book.fail(Unavailable("connection refused"), times=3)
+    start = clock()
+
+    first = dispatcher.run_once()
+
+    assert (first.retrying, first.held, first.calls) == (1, [], 1)
+    assert outcome(app, "SO-1") is Outcome.READY
+    [entry] = entries(app, "SO-1")
+    assert entry.not_before == start + dt.timedelta(seconds=30)
+    clock.advance(dt.timedelta(seconds=29))
+    assert dispatcher.run_once().calls == 0  # not due yet
+
+    clock.advance(dt.timedelta(seconds=1))
+    second = dispatcher.run_once()
+
+    assert (second.retrying, second.calls) == (1, 1)
+    [entry] = entries(app, "SO-1")
+    assert entry.not_before == clock() + dt.timedelta(seconds=60)  # first x factor
+    clock.advance(dt.timedelta(seconds=59))
+    assert dispatcher.run_once().calls == 0
+    assert outcome(app, "SO-1") is Outcome.READY
+
+    clock.advance(dt.timedelta(seconds=1))
+    third = dispatcher.run_once()
+
+    # retry.attempts failures: held, owned by integration, with what AutoCount said.
+    assert third.held == [(SO_1, "SYNC_FAILED")]
+    assert outcome(app, "SO-1") is Outcome.HELD
+    failed = finding(app, "SO-1", "SYNC_FAILED")
+    assert (failed["outcome"], failed["owner"]) == ("held", "integration")
+    assert "connection refused" in failed["message"]
+    assert "3 attempts" in failed["message"]
+    assert stored(app, "SO-1").owner == "integration"
+    assert attempts(app, "SO-1") == [("post", "unavailable"), ("post", "unavailable"),
+                                     ("post", "failed")]
+    clock.advance(dt.timedelta(hours=2))
+    assert dispatcher.run_once().calls == 0  # held: nothing more is sent
+
+    verdict = app.review.retry("SO-1", "dana", "AutoCount's server is back")
+
+    assert verdict.outcome is Outcome.READY
+    retried = events(app, "SO-1")[-1]
+    assert (retried["kind"], retried["actor"]) == ("retried", "dana")
+    assert "AutoCount's server is back" in retried["reason"]
+    report = dispatcher.run_once()
+    assert report.synced == [(SO_1, "SO-2611-0001")]
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    assert codes_of(app, "SO-1") == []
+    assert len(book.documents) == 1
+
+
+def test_a_refusal_is_held_for_accounts_with_autocounts_message_and_can_be_retried(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    message = "CreditTerm (CreditTermKey = COD) not exists"
+    ingest(app, files, order("SO-1"))
+    book.fail(Rejected(message, 400))
+
+    report = dispatcher.run_once()
+
+    assert report.held == [(SO_1, "SYNC_REJECTED")]
+    assert report.calls == 1
+    assert outcome(app, "SO-1") is Outcome.HELD
+    rejected = finding(app, "SO-1", "SYNC_REJECTED")
+    assert (rejected["outcome"], rejected["owner"]) == ("held", "accounts")
+    assert message in rejected["message"]
+    assert [s["action"] for s in rejected["suggestions"]] == ["retry"]
+    [attempt] = trace_of(app, "SO-1").sync_attempts
+    assert (attempt["result"], attempt["message"]) == ("rejected", message)
+    assert dispatcher.run_once().calls == 0  # a refusal is never resent by itself
+    assert book.documents == {}
+
+    # Accounts adds the credit term in AutoCount, then retries.
+    assert app.review.retry(SO_1, "mei.ling", "term key added").outcome is Outcome.READY
+    again = dispatcher.run_once()
+
+    assert again.synced == [(SO_1, "SO-2611-0001")]
+    assert codes_of(app, "SO-1") == []
+    assert len(book.documents) == 1
+
+
+def test_a_target_that_cannot_take_the_document_holds_it_for_integration(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(Unsupported("the cloud target takes no sales_order documents",
+                          DocType.SALES_ORDER))
+
+    report = dispatcher.run_once()
+
+    assert report.held == [(SO_1, "TARGET_UNSUPPORTED")]
+    unsupported = finding(app, "SO-1", "TARGET_UNSUPPORTED")
+    assert (unsupported["outcome"], unsupported["owner"]) == ("held", "integration")
+
+
+def test_bad_credentials_pause_the_target_not_the_records(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"), order("SO-2", party="300-B002"))
+    book.fail(TargetPaused("401 Unauthorized: the API-Key is not valid", 401))
+
+    first = dispatcher.run_once()
+
+    assert first.paused == {COMPANY: "401 Unauthorized: the API-Key is not valid"}
+    assert (first.calls, first.held, first.synced) == (1, [], [])
+    assert outcome(app, "SO-1") is Outcome.READY
+    assert outcome(app, "SO-2") is Outcome.READY
+    assert codes_of(app, "SO-1") == []
+    [paused] = company_events(app, "target_paused")
+    assert (paused.company, paused.document_id) == (COMPANY, None)
+    assert "API-Key is not valid" in paused.reason
+    assert attempts(app, "SO-1") == [("post", "paused")]
+
+    second = dispatcher.run_once()
+
+    assert second.paused == first.paused
+    assert (second.calls, book.calls) == (0, 1)  # nothing more until someone resumes it
+
+    with app.store.transaction() as repo:
+        Outbox(repo).resume(COMPANY)
+    third = dispatcher.run_once()
+
+    assert sorted(third.synced) == [(SO_1, "SO-2611-0001"),
+                                    ("shop/sales_order/SO-2", "SO-2611-0002")]
+    assert third.paused == {}
+    assert len(book.documents) == 2
+
+
+def test_a_rate_limit_waits_for_the_reset_and_does_not_count_against_the_retry_rule(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    configure(app, {"retry": {"first": "30s", "attempts": 2, "jitter": 0}})
+    ingest(app, files, order("SO-1"))
+    book.fail(RateLimited("429 Too Many Requests", 42.0), times=3)
+    book.fail(Unavailable("503 Service Unavailable"))
+
+    first = dispatcher.run_once()
+
+    assert (first.wait_seconds, first.calls, first.retrying, first.held) == (42.0, 1, 0, [])
+    assert outcome(app, "SO-1") is Outcome.READY
+    [entry] = entries(app, "SO-1")
+    assert entry.not_before == clock() + dt.timedelta(seconds=42)
+    clock.advance(dt.timedelta(seconds=41))
+    assert dispatcher.run_once().calls == 0  # not due before the reset
+
+    for _ in range(2):
+        clock.advance(dt.timedelta(seconds=1))
+        limited = dispatcher.run_once()
+        assert (limited.wait_seconds, limited.calls) == (42.0, 1)
+        clock.advance(dt.timedelta(seconds=41))
+
+    clock.advance(dt.timedelta(seconds=1))
+    unavailable = dispatcher.run_once()
+
+    # Three rate limits, then one outage: the first counted failure of the two allowed.
+    assert (unavailable.retrying, unavailable.held) == (1, [])
+    assert outcome(app, "SO-1") is Outcome.READY
+    clock.advance(dt.timedelta(seconds=30))
+    report = dispatcher.run_once()
+    assert report.synced == [(SO_1, "SO-2611-0001")]
+    assert attempts(app, "SO-1") == [("post", "rate_limited")] * 3 + [
+        ("post", "unavailable"), ("post", "accepted")]
+
+
+def test_after_a_rate_limit_the_rest_of_the_batch_is_given_back_unsent(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    ingest(app, files, order("SO-1"), order("SO-2", party="300-B002"))
+    book.fail(RateLimited("429 Too Many Requests", None))
+
+    first = dispatcher.run_once()
+
+    assert (first.wait_seconds, first.calls) == (60.0, 1)  # no reset given: a minute
+    [entry] = entries(app, "SO-2")
+    assert (entry.state, entry.attempts) == ("pending", 0)  # not sent, so not in doubt
+    assert attempts(app, "SO-2") == []
+
+    clock.advance(dt.timedelta(seconds=60))
+    report = dispatcher.run_once()
+
+    assert sorted(report.synced) == [(SO_1, "SO-2611-0001"),
+                                     ("shop/sales_order/SO-2", "SO-2611-0002")]
+    assert report.calls == 2  # two posts, no look-ups
+    assert len(book.documents) == 2
+
+
+# ---- numbers chosen by the source --------------------------------------------------------------
+
+SOURCE_NUMBERING = {"types": {"sales_order": {"numbering": "source"}}}
+
+
+def test_under_source_numbering_the_source_id_is_the_autocount_number(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, SOURCE_NUMBERING)
+    ingest(app, files, order("SO-1"))
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, "SO-1")]
+    assert list(book.documents) == [(DocType.SALES_ORDER, "SO-1")]
+
+
+def test_a_duplicate_number_that_carries_acgates_own_key_is_already_synced(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, SOURCE_NUMBERING)
+    ingest(app, files, order("SO-1"))
+    # An earlier write of acgate's reached AutoCount, but the outbox never learnt it.
+    MemoryTarget.post(book, Posting(DocType.SALES_ORDER, NOV_20, "300-M001", None, (),
+                                    key=key_of(app, "SO-1"), doc_no="SO-1"))
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, "SO-1")]
+    assert report.held == []
+    assert report.calls == 2  # the refused post, then the look-up of the number
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    assert len(book.documents) == 1
+
+
+def test_a_duplicate_number_of_someone_elses_document_is_rejected(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, SOURCE_NUMBERING)
+    ingest(app, files, order("SO-1"))
+    typed_in = RemoteDocument(DocType.SALES_ORDER, "SO-1", 1, NOV_20, "300-B002")
+    book.documents[(DocType.SALES_ORDER, "SO-1")] = typed_in
+
+    report = dispatcher.run_once()
+
+    assert report.held == [(SO_1, "SYNC_REJECTED")]
+    rejected = finding(app, "SO-1", "SYNC_REJECTED")
+    assert "DocNo SO-1 already exists" in rejected["message"]
+    assert rejected["owner"] == "accounts"
+    assert book.documents == {(DocType.SALES_ORDER, "SO-1"): typed_in}
+
+
+# ---- transfers ----------------------------------------------------------------------------------
+
+def test_a_delivery_transfers_from_the_synced_order_line_by_position(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files,
+           order("SO-1", lines=[line(10, qty="5"),
+                                line(20, item="GAD-200", qty="3", unit_price="5.00")]),
+           delivery("DO-1", "SO-1", lines=[
+               line(1, item="GAD-200", qty="3", unit_price=None,
+                    based_on_line={"type": "sales_order", "id": "SO-1", "line": 20}),
+               line(2, qty="5", unit_price=None,
+                    based_on_line={"type": "sales_order", "id": "SO-1", "line": 10})]))
+    dispatcher.run_once()
+    assert outcome(app, "DO-1") is Outcome.READY
+
+    report = dispatcher.run_once()
+
+    [(_, do_number)] = report.synced
+    remote = book.documents[(DocType.DELIVERY_ORDER, do_number)]
+    assert [ln.transfer for ln in remote.lines or ()] == [
+        Transfer(DocType.SALES_ORDER, "SO-2611-0001", 2),
+        Transfer(DocType.SALES_ORDER, "SO-2611-0001", 1)]
+
+
+# ---- after sync ---------------------------------------------------------------------------------
+
+def _synced_order(app: App, files: Files, dispatcher: Dispatcher) -> str:
+    ingest(app, files, order("SO-1", lines=[line(qty="2")]))
+    dispatcher.run_once()
+    number = stored(app, "SO-1").autocount_doc_no
+    assert number is not None
+    return number
+
+
+def test_version_policy_update_changes_the_autocount_document_in_place(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    number = _synced_order(app, files, dispatcher)
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, number)]
+    assert report.calls == 1
+    [remote] = book.held(DocType.SALES_ORDER)
+    assert remote.doc_no == number
+    assert [ln.qty for ln in remote.lines or ()] == [Decimal(5)]
+    assert remote.acgate_key == key_of(app, "SO-1")
+    assert attempts(app, "SO-1") == [("post", "accepted"), ("update", "accepted")]
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+
+
+def test_version_policy_reverse_voids_the_old_number_and_posts_a_new_one(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, {"types": {"sales_order": {"version_policy": "reverse"}}})
+    old = _synced_order(app, files, dispatcher)
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, "SO-2611-0002")]
+    assert book.documents[(DocType.SALES_ORDER, old)].cancelled is True
+    new = book.documents[(DocType.SALES_ORDER, "SO-2611-0002")]
+    assert not new.cancelled
+    assert [ln.qty for ln in new.lines or ()] == [Decimal(5)]
+    assert stored(app, "SO-1").autocount_doc_no == "SO-2611-0002"
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+
+
+NEW_DOCUMENT = {"types": {"sales_invoice": {"version_policy": "new_document"}}}
+APPROVED_V2 = {"by": "mei.ling", "at": "2026-11-20T11:00:00+08:00", "version": 2}
+
+
+def test_version_policy_new_document_posts_a_credit_note_and_keeps_the_original(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, NEW_DOCUMENT)
+    ingest(app, files, invoice("INV-1", lines=[line(qty="2", unit_price="12.50")]))
+    dispatcher.run_once()
+    original = book.documents[(DocType.SALES_INVOICE, "I-2611-0001")]
+    ingest(app, files, invoice("INV-1", version=2, approval=APPROVED_V2,
+                               lines=[line(qty="2", unit_price="10.00")]), name="v2.jsonl")
+    assert outcome(app, "INV-1") is Outcome.READY
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [("shop/sales_invoice/INV-1", "CN-2611-0001")]
+    assert report.calls == 1
+    [note] = book.held(DocType.CREDIT_NOTE)
+    assert note.party_code == "300-M001"
+    assert [(ln.item, ln.qty, ln.unit_price) for ln in note.lines or ()] == [
+        ("WID-100", Decimal(1), Decimal("5.00"))]
+    assert book.documents[(DocType.SALES_INVOICE, "I-2611-0001")] == original
+    assert stored(app, "INV-1").autocount_doc_no == "I-2611-0001"
+    assert outcome(app, "INV-1") is Outcome.SYNCED
+
+
+def test_a_credit_note_whose_answer_was_lost_is_found_not_posted_twice(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, NEW_DOCUMENT)
+    ingest(app, files, invoice("INV-1", lines=[line(qty="2", unit_price="12.50")]))
+    dispatcher.run_once()
+    ingest(app, files, invoice("INV-1", version=2, approval=APPROVED_V2,
+                               lines=[line(qty="2", unit_price="10.00")]), name="v2.jsonl")
+    book.fail(InDoubt("read timed out"), stored=True)
+
+    assert dispatcher.run_once().in_doubt == 1
+    report = dispatcher.run_once()
+
+    assert report.synced == [("shop/sales_invoice/INV-1", "CN-2611-0001")]
+    assert len(book.held(DocType.CREDIT_NOTE)) == 1
+    assert len(book.held(DocType.SALES_INVOICE)) == 1
+
+
+@pytest.mark.parametrize("policy", ["block", "review"])
+def test_version_policies_block_and_review_hold_the_change_without_calling_autocount(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        policy: str) -> None:
+    configure(app, {"types": {"sales_order": {"version_policy": policy}}})
+    number = _synced_order(app, files, dispatcher)
+    before = dict(book.documents)
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+
+    report = dispatcher.run_once()
+
+    assert (report.calls, report.synced) == (0, [])
+    assert outcome(app, "SO-1") is Outcome.HELD
+    changed = finding(app, "SO-1", "CHANGED_AFTER_SYNC")
+    assert (changed["outcome"], changed["owner"], changed["field"]) == (
+        "held", "accounts", "lines[0].qty")
+    assert policy in changed["message"]
+    assert book.documents == before
+    assert stored(app, "SO-1").autocount_doc_no == number
+
+
+def test_cancel_policy_reverse_voids_the_autocount_document(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    number = _synced_order(app, files, dispatcher)
+    ingest(app, files, order("SO-1", version=2, status="cancelled"), name="cancel.jsonl")
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, number)]
+    assert report.calls == 1
+    assert book.documents[(DocType.SALES_ORDER, number)].cancelled is True
+    assert len(book.documents) == 1
+    assert attempts(app, "SO-1")[-1] == ("void", "accepted")
+
+
+@pytest.mark.parametrize("policy", ["block", "review"])
+def test_cancel_policies_block_and_review_hold_the_cancellation(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        policy: str) -> None:
+    configure(app, {"types": {"sales_order": {"cancel_policy": policy}}})
+    number = _synced_order(app, files, dispatcher)
+    ingest(app, files, order("SO-1", version=2, status="cancelled"), name="cancel.jsonl")
+
+    report = dispatcher.run_once()
+
+    assert report.calls == 0
+    assert outcome(app, "SO-1") is Outcome.HELD
+    cancelled = finding(app, "SO-1", "CANCELLED_AFTER_SYNC")
+    assert (cancelled["outcome"], cancelled["owner"]) == ("held", "accounts")
+    assert policy in cancelled["message"]
+    assert book.documents[(DocType.SALES_ORDER, number)].cancelled is False
+
+
+# ---- the worker ---------------------------------------------------------------------------------
+
+def test_the_worker_once_syncs_everything_due_and_returns(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    ingest(app, files, order("SO-1"), delivery("DO-1", "SO-1"), invoice("INV-1"))
+
+    totals = Worker(dispatcher, app.review, clock).run(threading.Event(), once=True)
+
+    assert totals.synced == 3  # the delivery too, once its order synced
+    assert totals.held == 0
+    assert {outcome(app, ref) for ref in ("SO-1", "DO-1", "INV-1")} == {Outcome.SYNCED}
+    assert len(book.documents) == 3
+
+
+def test_the_worker_rechecks_a_batch_record_when_its_window_opens_and_syncs_it(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    configure(app, {"types": {"sales_invoice": {"timing": "batch",
+                                                "schedule": "0 18 * * *"}}})
+    ingest(app, files, invoice("INV-1"))
+    assert outcome(app, "INV-1") is Outcome.WAITING
+    worker = Worker(dispatcher, app.review, clock)
+
+    assert worker.run(threading.Event(), once=True).synced == 0
+    assert outcome(app, "INV-1") is Outcome.WAITING
+
+    clock.advance(dt.timedelta(hours=8))  # 18:00 in Kuala Lumpur
+    totals = worker.run(threading.Event(), once=True)
+
+    assert totals.synced == 1
+    assert outcome(app, "INV-1") is Outcome.SYNCED
+    assert [doc.doc_no for doc in book.held(DocType.SALES_INVOICE)] == ["I-2611-0001"]
+    kinds = [e["kind"] for e in events(app, "INV-1")]
+    assert kinds[-2:] == ["rechecked", "synced"]
+
+
+# ---- what the target cannot take ----------------------------------------------------------------
+
+def test_a_type_autocount_cloud_cannot_take_is_held_before_any_call(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, {"autocount": {"kind": "cloud", "book": "1"}})
+    ingest(app, files, order("SO-1"), invoice("INV-1"))
+
+    assert outcome(app, "SO-1") is Outcome.HELD
+    unsupported = finding(app, "SO-1", "TARGET_UNSUPPORTED")
+    assert (unsupported["outcome"], unsupported["owner"]) == ("held", "integration")
+    assert "sales order" in unsupported["message"]
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [("shop/sales_invoice/INV-1", "I-2611-0001")]
+    assert report.calls == 1
+    assert book.held(DocType.SALES_ORDER) == []
+    assert outcome(app, "SO-1") is Outcome.HELD
+
