@@ -421,6 +421,24 @@ def test_a_refusal_is_held_for_accounts_with_autocounts_message_and_can_be_retri
     assert len(book.documents) == 1
 
 
+def test_a_retry_sends_only_the_current_version(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(Rejected("CreditTerm (CreditTermKey = COD) not exists", 400), times=2)
+    dispatcher.run_once()
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+    assert outcome(app, "SO-1") is Outcome.READY  # a new version is judged afresh
+    assert dispatcher.run_once().held == [(SO_1, "SYNC_REJECTED")]
+
+    app.review.retry(SO_1, "mei.ling", "term key added")
+    report = dispatcher.run_once()
+
+    assert [identity for identity, _ in report.synced] == [SO_1]
+    [remote] = book.documents.values()
+    assert [ln.qty for ln in remote.lines or ()] == [Decimal(5)]
+    assert remote.acgate_key == key_of(app, "SO-1")
+
+
 def test_a_target_that_cannot_take_the_document_holds_it_for_integration(
         app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
     ingest(app, files, order("SO-1"))

@@ -120,19 +120,21 @@ def _cloud_line(line: PostingLine) -> dict[str, Any]:
 
 def bridge_body(posting: Posting, remark: str) -> dict[str, Any]:
     """The bridge's document in the SDK's names; `DocNo` is `<<New>>` when AutoCount numbers it."""
-    supplier = party_kind(posting.doc_type) == "supplier"
+    # The SDK names a purchase document's party, agent and location for the purchase side.
+    party, side = ("Creditor", "Purchase") if party_kind(posting.doc_type) == "supplier" \
+        else ("Debtor", "Sales")
     return {
         "DocNo": posting.doc_no or NEW_DOC_NO,
         "DocDate": posting.date.isoformat(),
-        "CreditorCode" if supplier else "DebtorCode": posting.party_code,
-        "DebtorName": posting.party_name,
+        f"{party}Code": posting.party_code,
+        f"{party}Name": posting.party_name,
         "Ref": posting.reference,
         "Description": posting.description,
         "CurrencyCode": posting.currency,
         "CurrencyRate": posting.currency_rate,
-        "SalesAgent": posting.agent,
+        f"{side}Agent": posting.agent,
         "DisplayTerm": posting.terms,
-        "SalesLocation": posting.location,
+        f"{side}Location": posting.location,
         remark_field(remark).capitalize(): key_remark(posting.key),
         # A draft cannot be a transfer source, and acgate posts only approved documents.
         "SaveAsDraft": False,

@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
+from decimal import Decimal
 
 from acgate.checks.context import Company
 from acgate.domain.documents import DocRef, Document, Line, TradeDocument, party_kind
+from acgate.domain.masterdata import ItemRecord
 from acgate.domain.posting import Posting, PostingLine, Transfer
 from acgate.domain.rules import Table
 
+EXACT = Decimal("0.0001")  # the quantity places AutoCount keeps
 KEY_LENGTH = 32  # a remark field takes 40 characters: "acg:" + 32 leaves room
 
 
@@ -45,8 +48,11 @@ def _line(company: Company, doc: TradeDocument, line: Line,
     if uom is None:
         raise NotPostable(f"UOM {line.uom} is not a UOM of {item}")
     location = line.location or doc.branch
+    qty, unit_price = line.qty, line.unit_price
+    if transfer is not None and transfer.from_uom and transfer.from_uom != uom:
+        uom, qty, unit_price, transfer = _in_source_uom(record, uom, line, transfer)
     return PostingLine(
-        line=line.line, item=item, uom=uom, qty=line.qty, unit_price=line.unit_price,
+        line=line.line, item=item, uom=uom, qty=qty, unit_price=unit_price,
         discount=str(line.discount) if line.discount else None,
         tax_code=_mapped(company, Table.TAX, line.tax_code),
         location=_mapped(company, Table.LOCATION, location) if location
@@ -56,6 +62,21 @@ def _line(company: Company, doc: TradeDocument, line: Line,
         department=_mapped(company, Table.DEPARTMENT, doc.department),
         transfer=transfer,
     )
+
+
+def _in_source_uom(record: ItemRecord, uom: str, line: Line, transfer: Transfer
+                   ) -> tuple[str, Decimal, Decimal | None, Transfer | None]:
+    """A line fulfilling a line in another UOM (24 PCS against an order in CTN of 24) is posted
+    in the order's UOM, as AutoCount keeps it on a transfer. When the quantity does not convert
+    exactly, the line keeps its own UOM and is posted without the transfer link."""
+    own, theirs = record.uom(uom), record.uom(transfer.from_uom or "")
+    if own is None or theirs is None:
+        return uom, line.qty, line.unit_price, None
+    qty = line.qty * own.rate / theirs.rate
+    if qty != qty.quantize(EXACT):
+        return uom, line.qty, line.unit_price, None
+    price = line.unit_price * theirs.rate / own.rate if line.unit_price is not None else None
+    return theirs.uom, qty.normalize(), price, transfer
 
 
 def build_posting(doc: Document, company: Company, key: str, doc_no: str | None,

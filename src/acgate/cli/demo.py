@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,7 @@ from acgate.service.demo import (
     install_rules,
     run_demo,
     scenario,
+    start_sandbox,
 )
 from acgate.storage.queue import QueueFilter, list_queue
 
@@ -37,9 +39,14 @@ def demo(workspace: Workspace = None,
         for leftover in root.glob("acgate.db*"):
             leftover.unlink()
     plan = scenario()
-    install_rules(root, plan)
+    root.mkdir(parents=True, exist_ok=True)
+    if (root / "sandbox-book").exists():
+        shutil.rmtree(root / "sandbox-book")
+    sandbox = start_sandbox(root, plan)
+    install_rules(root, plan, sandbox.base_url)
     clock = SettableClock(first_moment(plan))
     application = open_app(root, now=clock)
+    console.print(f"AutoCount sandbox book (bridge profile) at {sandbox.base_url}")
 
     def shown(step: StepResult) -> None:
         if step.ingest is not None:
@@ -47,7 +54,10 @@ def demo(workspace: Workspace = None,
         else:
             console.print(f"[bold]{step.at:%a %d %b %H:%M} {step.action}[/]: {step.detail}")
 
-    run_demo(application, clock, plan, shown)
+    try:
+        run_demo(application, clock, plan, shown)
+    finally:
+        sandbox.stop()
     _summary(application, clock, root)
 
 

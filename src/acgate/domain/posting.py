@@ -26,6 +26,8 @@ class Transfer:
     from_type: DocType
     from_doc_no: str
     from_line: int
+    # The AutoCount UOM of the line transferred from: AutoCount keeps it on the new line.
+    from_uom: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -12,13 +12,15 @@ from typing import Any
 
 import yaml
 
-from acgate.autocount.memory import MemoryTarget
 from acgate.domain.codes import Outcome
 from acgate.domain.rules import Table
 from acgate.domain.values import to_instant
+from acgate.sandbox.config import SandboxConfig
+from acgate.sandbox.server import RunningSandbox, run_in_thread
 from acgate.service.dispatch import Dispatcher
 from acgate.service.ingest import IngestReport
 from acgate.service.masters import load_master
+from acgate.sources.masterdata import load_master_data
 from acgate.sources.readers import read_documents
 
 DEMO_ACTOR = "demo"
@@ -60,11 +62,35 @@ def first_moment(plan: dict[str, Any]) -> dt.datetime:
     return to_instant(plan["steps"][0]["at"])
 
 
-def install_rules(root: Path, plan: dict[str, Any]) -> None:
-    """Put the demo company's rules file into the workspace."""
+SANDBOX_KEY_ENV = "ACGATE_SANDBOX_KEY"
+SANDBOX_KEY = "sandbox-bridge-key"
+
+
+def install_rules(root: Path, plan: dict[str, Any], sandbox_url: str) -> None:
+    """Put the demo company's rules file into the workspace, pointed at the sandbox book."""
     (root / "rules").mkdir(parents=True, exist_ok=True)
     source = demo_data() / plan["rules"]
-    shutil.copyfile(source, root / "rules" / source.name)
+    text = source.read_text()
+    text += (
+        "\n# The demo's AutoCount: the sandbox book (bridge profile) that `acgate demo` started."
+        "\n# Serve it again with `acgate sandbox --master <master.xlsx> --data sandbox-book "
+        f"--port {sandbox_url.rsplit(':', 1)[1]}`\n# and {SANDBOX_KEY_ENV}={SANDBOX_KEY} "
+        "in the environment.\n"
+        f"autocount:\n  kind: bridge\n  base_url: \"{sandbox_url}\"\n"
+        f"  api_key_env: {SANDBOX_KEY_ENV}\n"
+    )
+    (root / "rules" / source.name).write_text(text)
+
+
+def start_sandbox(root: Path, plan: dict[str, Any]) -> RunningSandbox:
+    """The demo's AutoCount book over HTTP, kept in the workspace's `sandbox-book/`."""
+    os.environ.setdefault(SANDBOX_KEY_ENV, SANDBOX_KEY)
+    master = load_master_data(demo_data() / plan["master"])
+    config = SandboxConfig(master=master, data_dir=root / "sandbox-book", rate_limit=0)
+    try:
+        return run_in_thread(config, port=8765)
+    except OSError:
+        return run_in_thread(config)  # 8765 taken: any free port
 
 
 def run_demo(app: Any, clock: SettableClock, plan: dict[str, Any],
@@ -76,8 +102,7 @@ def run_demo(app: Any, clock: SettableClock, plan: dict[str, Any],
     clock.now = first_moment(plan)
     load_master(app.store, app.directory, company, data / plan["master"],
                                clock(), DEMO_ACTOR)
-    book = MemoryTarget()
-    dispatcher = Dispatcher(app.store, app.directory, lambda _company: book, clock)
+    dispatcher = Dispatcher(app.store, app.directory, app.targets, clock, "demo")
     for step in plan["steps"]:
         clock.now = to_instant(step["at"])
         for result in _play(app, dispatcher, step, data, company, clock()):
@@ -96,7 +121,7 @@ def _play(app: Any, dispatcher: Dispatcher, step: dict[str, Any], data: Path, co
     if "sync" in step:
         synced = dispatcher.run_once(company)
         results.append(StepResult(
-            now, "sync", f"{len(synced.synced)} synced to the sandbox book in "
+            now, "sync", f"{len(synced.synced)} synced to the sandbox AutoCount book in "
             f"{synced.calls} calls, {len(synced.held)} held by AutoCount's answer; "
             f"{synced.followers_rechecked} waiting records re-checked"))
     if "recheck" in step:

@@ -28,7 +28,6 @@ from acgate.autocount.errors import (
     Unsupported,
 )
 from acgate.autocount.target import Accepted, Target
-from acgate.checks.context import Company
 from acgate.checks.posting import NotPostable, build_posting, idempotency_key
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocRef, DocType, TradeDocument
@@ -200,28 +199,27 @@ class Dispatcher:
             raise NotPostable("the version no longer parses")
         company = self.directory.get(repo, entry.company)
         posting = build_posting(doc, company, entry.key, entry.doc_no,
-                                lambda ref, line: self._transfer(repo, company, doc, ref, line))
+                                lambda ref, line: self._transfer(repo, doc, ref, line))
         return posting, stored
 
-    def _transfer(self, repo: Repository, company: Company, doc: Any, ref: DocRef,
-                  line: int) -> Transfer | None:
-        """The AutoCount line a line fulfils: its document's number and the line's position."""
+    def _transfer(self, repo: Repository, doc: Any, ref: DocRef, line: int) -> Transfer | None:
+        """The AutoCount line a line fulfils: as posted there (its number, position and UOM)."""
         code = TRANSFER_CODES.get(ref.type)
         if code is None or not isinstance(doc, TradeDocument):
             return None
-        sources = [ref.source] if ref.source else [doc.source]
         found = [s for s in repo.by_doc_id(ref.id) if s.identity.type is ref.type
-                 and (s.identity.source in sources or not ref.source)]
-        found.sort(key=lambda s: (s.identity.source != doc.source, s.id))
-        target = next((s for s in found if s.autocount_doc_no and s.synced_version_id), None)
-        if target is None or target.synced_version_id is None:
+                 and (s.identity.source == (ref.source or s.identity.source))]
+        found.sort(key=lambda s: (s.identity.source != (ref.source or doc.source), s.id))
+        target = next((s for s in found if s.autocount_doc_no), None)
+        posted = Outbox(repo).posted(target.id) if target else None
+        if target is None or target.autocount_doc_no is None or posted is None:
             return None
-        synced = parse_raw(repo.raws([target.synced_version_id])[target.synced_version_id])
-        if not isinstance(synced, TradeDocument):
+        index = next((i for i, known in enumerate(posted["lines"]) if known["line"] == line),
+                     None)
+        if index is None:
             return None
-        seq = next((i + 1 for i, known in enumerate(synced.lines) if known.line == line), None)
-        assert target.autocount_doc_no is not None
-        return Transfer(ref.type, target.autocount_doc_no, seq) if seq else None
+        return Transfer(ref.type, target.autocount_doc_no, index + 1,
+                        posted["lines"][index]["uom"])
 
     def _call(self, report: DispatchReport) -> None:
         report.calls += 1
@@ -419,10 +417,32 @@ def _unresolved(entry: Entry) -> str:
 
 
 def adjustment(posting: Posting, synced: Any) -> Posting:
-    """The difference between the synced version and this one, as a credit note (the amount
-    went down) or a debit note (it went up), one line per changed line, qty 1 at the change."""
+    """new_document: the change since sync as a document of its own. An invoice's change goes
+    as a credit note (the amount went down) or a debit note (it went up), one line per changed
+    line at qty 1; any other type's change goes as a further document of its type carrying only
+    the added quantities (AutoCount has no credit note there, so a decrease cannot be said this
+    way: use the reverse or review policy for it)."""
     before = {line.line: line for line in synced.lines} if isinstance(synced, TradeDocument) \
         else {}
+    if posting.doc_type in (DocType.SALES_INVOICE, DocType.CASH_SALE):
+        return _note(posting, before)
+    lines = []
+    for line in posting.lines:
+        old = before.get(line.line)
+        added = line.qty - (old.qty if old else Decimal(0))
+        if added < 0 or (old is not None and old.unit_price != line.unit_price):
+            raise NotPostable(
+                f"line {line.line} went down or changed price; a {posting.doc_type.value} "
+                "change can be posted as a new document only when quantities are added")
+        if added:
+            lines.append(dataclasses.replace(line, qty=added, transfer=None))
+    if not lines:
+        raise NotPostable("nothing was added since the synced version")
+    return dataclasses.replace(posting, lines=tuple(lines), doc_no=None,
+                               description=f"addition to {posting.reference or 'an order'}")
+
+
+def _note(posting: Posting, before: dict[int, Any]) -> Posting:
     lines = []
     total = Decimal(0)
     for line in posting.lines:
@@ -435,6 +455,8 @@ def adjustment(posting: Posting, synced: Any) -> Posting:
                 line=line.line, item=line.item, uom=line.uom, qty=Decimal(1),
                 unit_price=abs(delta), tax_code=line.tax_code, location=line.location,
                 description=f"adjustment of line {line.line}"))
+    if not lines:
+        raise NotPostable("no amount changed since the synced version")
     return Posting(
         doc_type=DocType.CREDIT_NOTE if total < 0 else DocType.DEBIT_NOTE, date=posting.date,
         party_code=posting.party_code, party_name=posting.party_name, lines=tuple(lines),

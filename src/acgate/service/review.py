@@ -132,7 +132,7 @@ class Review:
             assert stored.current_version_id is not None
             repo.set_version_fields(stored.current_version_id, carried=[
                 f for f in stored.carried if f.get("code") not in sync_codes])
-            reopened = Outbox(repo).reopen_failed(stored.id, now)
+            reopened = Outbox(repo).reopen_failed(stored.id, stored.current_version_id, now)
             if any(f.get("code") == Code.MISSING_IN_AUTOCOUNT.value for f in stored.carried):
                 # AutoCount lost it: post it afresh under the same key.
                 repo.update_documents([{"id": stored.id, "autocount_doc_no": None,

@@ -92,6 +92,15 @@ class Outbox:
             "doc_no": doc_no, "message": message, "elapsed_ms": elapsed_ms,
         }])
 
+    def posted(self, document_id: int) -> dict[str, Any] | None:
+        """The posting AutoCount last accepted for a document (its lines as AutoCount has them)."""
+        row = self.connection.execute(
+            select(outbox.c.posting).where(outbox.c.document_id == document_id,
+                                           outbox.c.state == "done",
+                                           outbox.c.posting.is_not(None))
+            .order_by(outbox.c.id.desc()).limit(1)).first()
+        return dict(row.posting) if row else None
+
     def entries_of(self, document_id: int) -> list[Any]:
         return list(self.connection.execute(
             select(outbox).where(outbox.c.document_id == document_id).order_by(outbox.c.id)))
@@ -101,11 +110,13 @@ class Outbox:
             select(sync_attempts).where(sync_attempts.c.document_id == document_id)
             .order_by(sync_attempts.c.id)))
 
-    def reopen_failed(self, document_id: int, now: dt.datetime) -> int:
-        """A person retries a failed sync: its entries are due again, counted afresh. An entry
-        may have failed while in doubt, so AutoCount is asked before anything is sent again."""
+    def reopen_failed(self, document_id: int, version_id: int, now: dt.datetime) -> int:
+        """A person retries a failed sync of the current version (an older version's failed
+        entry is superseded, never sent): due again, counted afresh. It may have failed while in
+        doubt, so AutoCount is asked before anything is sent again."""
         result = self.connection.execute(update(outbox).where(
-            outbox.c.document_id == document_id, outbox.c.state == "failed",
+            outbox.c.document_id == document_id, outbox.c.version_id == version_id,
+            outbox.c.state == "failed",
         ).values(state="in_doubt", attempts=0, not_before=now, updated_at=now, last_error=None))
         return result.rowcount or 0
 
