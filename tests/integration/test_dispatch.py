@@ -1,7 +1,8 @@
 """Dispatch to an AutoCount book in memory: every ready record reaches AutoCount exactly once, or
 is held with a reason and an owner. Faults come from a book that fails on purpose: answers lost
 after AutoCount committed, workers killed mid-call, outages, refusals, bad credentials, rate
-limits and duplicate numbers."""
+limits and duplicate numbers. Then transfers, the after-sync policies, the worker, and the types
+a target cannot take."""
 
 from __future__ import annotations
 
@@ -611,8 +612,8 @@ def test_a_delivery_transfers_from_the_synced_order_line_by_position(
     [(_, do_number)] = report.synced
     remote = book.documents[(DocType.DELIVERY_ORDER, do_number)]
     assert [ln.transfer for ln in remote.lines or ()] == [
-        Transfer(DocType.SALES_ORDER, "SO-2611-0001", 2),
-        Transfer(DocType.SALES_ORDER, "SO-2611-0001", 1)]
+        Transfer(DocType.SALES_ORDER, "SO-2611-0001", 2, "PCS"),
+        Transfer(DocType.SALES_ORDER, "SO-2611-0001", 1, "PCS")]
 
 
 # ---- after sync ---------------------------------------------------------------------------------

@@ -133,74 +133,55 @@ class Dispatcher:
             return stored.identity.id
         return None
 
-    def run_once(self, company: str | None = None, limit: int = 200) -> DispatchReport:
-        """Enqueue what became ready, then work through what is due, one document at a time."""
+    def run_once(self, company: str | None = None, limit: int = 100) -> DispatchReport:
+        """Enqueue what became ready, then send what is due.
+
+        AutoCount is called one document at a time; the bookkeeping of a batch is written in
+        one transaction afterwards. A crash in between leaves claimed entries whose lease runs
+        out, and those are looked up before anything is sent again, so batching costs nothing in
+        safety. Sending stops at half the lease, so no entry is ever worked on past its lease.
+        """
         self.enqueue(company)
         report = DispatchReport()
-        now = self.clock()
         with self.store.transaction() as repo:
             box = Outbox(repo)
             report.paused = box.paused()
-            entries = box.claim(self.worker, now, self.lease, limit, set(report.paused))
+            entries = box.claim(self.worker, self.clock(), self.lease, limit, set(report.paused))
+            prepared = {entry.id: self._prepare(repo, entry) for entry in entries}
+        claimed_at = time.monotonic()
+        attempts: list[Attempt] = []
         for entry in entries:
-            wait = budget_wait(self.targets(entry.company)) if not report.wait_seconds else 0
-            report.wait_seconds = max(report.wait_seconds, wait)
-            if report.wait_seconds or entry.company in report.paused or \
+            target = self.targets(entry.company)
+            if not report.wait_seconds:
+                report.wait_seconds = budget_wait(target)
+            late = time.monotonic() - claimed_at > self.lease.total_seconds() / 2
+            if report.wait_seconds or late or entry.company in report.paused or \
                     (company and entry.company != company):
-                # Rate budget spent, target paused, or not asked for: the entry waits unsent.
-                self._release(entry)
+                attempts.append(Attempt(entry, "released"))
                 continue
-            self._dispatch(entry, report)
+            attempt = self._attempt(entry, target, prepared[entry.id], report)
+            attempts.append(attempt)
+            if attempt.kind == "paused":
+                report.paused[entry.company] = attempt.message or ""
+        self._record(attempts, report)
         return report
 
-    def _release(self, entry: Entry) -> None:
-        """Give a claimed entry back untouched: it was not sent, so it is not in doubt."""
-        with self.store.transaction() as repo:
-            Outbox(repo).settle(entry.id, self.clock(), state="in_doubt" if entry.maybe_sent
-                                else "pending", attempts=max(entry.attempts - 1, 0))
-
-    # ---- one document ---------------------------------------------------------------------
-    def _dispatch(self, entry: Entry, report: DispatchReport) -> None:
-        target = self.targets(entry.company)
-        started = time.monotonic()
-        try:
-            with self.store.transaction() as repo:
-                posting, stored = self._posting(repo, entry)
-            accepted = self._send(entry, target, posting, stored, report)
-            posted = dataclasses.replace(posting, doc_no=accepted.doc_no)
-        except (Rejected, Unsupported, NotPostable) as error:
-            self._refused(entry, error, started, report)
-            return
-        except InDoubt as error:
-            report.in_doubt += 1
-            self._settle(entry, "in_doubt", started, str(error), state="in_doubt",
-                         not_before=self.clock(), last_error=str(error))
-            return
-        except RateLimited as error:
-            wait = error.reset_after_seconds or 60.0
-            report.wait_seconds = max(report.wait_seconds, wait)
-            self._settle(entry, "rate_limited", started, str(error), state=_unresolved(entry),
-                         attempts=entry.attempts - 1,
-                         not_before=self.clock() + dt.timedelta(seconds=wait))
-            return
-        except TargetPaused as error:
-            self._paused(entry, error, started, report)
-            return
-        except (Unavailable, TargetError) as error:
-            self._unavailable(entry, error, started, report)
-            return
-        self._synced(entry, accepted, posted, started, report)
-
-    def _posting(self, repo: Repository, entry: Entry) -> tuple[Posting, StoredDocument]:
+    def _prepare(self, repo: Repository, entry: Entry) -> Prepared:
         stored = repo.by_ids([entry.document_id])[0]
-        raws = repo.raws([entry.version_id])
-        doc = parse_raw(raws[entry.version_id])
-        if doc is None:
-            raise NotPostable("the version no longer parses")
-        company = self.directory.get(repo, entry.company)
-        posting = build_posting(doc, company, entry.key, entry.doc_no,
-                                lambda ref, line: self._transfer(repo, doc, ref, line))
-        return posting, stored
+        doc = parse_raw(repo.raws([entry.version_id])[entry.version_id])
+        try:
+            if doc is None:
+                raise NotPostable("the version no longer parses")
+            company = self.directory.get(repo, entry.company)
+            posting = build_posting(doc, company, entry.key, entry.doc_no,
+                                    lambda ref, line: self._transfer(repo, doc, ref, line))
+            if entry.action == "adjust":
+                assert stored.synced_version_id is not None
+                posting = adjustment(posting, parse_raw(
+                    repo.raws([stored.synced_version_id])[stored.synced_version_id]))
+        except NotPostable as error:
+            return Prepared(stored, None, str(error))
+        return Prepared(stored, posting, None)
 
     def _transfer(self, repo: Repository, doc: Any, ref: DocRef, line: int) -> Transfer | None:
         """The AutoCount line a line fulfils: as posted there (its number, position and UOM)."""
@@ -221,6 +202,35 @@ class Dispatcher:
         return Transfer(ref.type, target.autocount_doc_no, index + 1,
                         posted["lines"][index]["uom"])
 
+    # ---- one document ---------------------------------------------------------------------
+    def _attempt(self, entry: Entry, target: Target, prepared: Prepared,
+                 report: DispatchReport) -> Attempt:
+        started = time.monotonic()
+
+        def done(kind: str, message: str | None = None, accepted: Accepted | None = None,
+                 wait: float = 0.0) -> Attempt:
+            return Attempt(entry, kind, message, accepted, prepared,
+                            int((time.monotonic() - started) * 1000), wait)
+
+        if prepared.posting is None:
+            return done("rejected", prepared.problem)
+        try:
+            accepted = self._send(entry, target, prepared.posting, prepared.stored, report)
+        except Unsupported as error:
+            return done("unsupported", str(error))
+        except Rejected as error:
+            return done("rejected", str(error))
+        except InDoubt as error:
+            return done("in_doubt", str(error))
+        except RateLimited as error:
+            report.wait_seconds = max(report.wait_seconds, error.reset_after_seconds or 60.0)
+            return done("rate_limited", str(error), wait=error.reset_after_seconds or 60.0)
+        except TargetPaused as error:
+            return done("paused", str(error))
+        except (Unavailable, TargetError) as error:
+            return done("unavailable", str(error))
+        return done("accepted", accepted=accepted)
+
     def _call(self, report: DispatchReport) -> None:
         report.calls += 1
         if self.on_call:
@@ -229,11 +239,9 @@ class Dispatcher:
     def _send(self, entry: Entry, target: Target, posting: Posting, stored: StoredDocument,
               report: DispatchReport) -> Accepted:
         if entry.maybe_sent:
-            # What may have reached AutoCount: an adjustment went as a note of its own type.
-            sent = self._note(posting, stored) if entry.action == "adjust" else posting
             self._call(report)
-            present = target.find_by_key(sent.doc_type, entry.key, sent.party_code,
-                                         sent.date, posting.doc_no if entry.action == "post"
+            present = target.find_by_key(posting.doc_type, entry.key, posting.party_code,
+                                         posting.date, posting.doc_no if entry.action == "post"
                                          else None)
             if present is not None and entry.action in ("post", "adjust", "reverse"):
                 return Accepted(present.doc_no, present.doc_key)
@@ -251,169 +259,168 @@ class Dispatcher:
     def _act(self, entry: Entry, target: Target, posting: Posting, stored: StoredDocument,
              report: DispatchReport) -> Accepted:
         number = stored.autocount_doc_no
-        if entry.action == "post" or number is None:
-            self._call(report)
+        self._call(report)
+        if entry.action in ("post", "adjust") or number is None:
             return target.post(posting)
         if entry.action == "update":
-            self._call(report)
             target.update(posting, number)
             return Accepted(number)
         if entry.action == "void":
-            self._call(report)
             target.void(posting.doc_type, number)
             return Accepted(number)
-        if entry.action == "reverse":
+        remote = target.find(posting.doc_type, number)  # reverse: void the old, post anew
+        if remote is not None and not remote.cancelled:
             self._call(report)
-            remote = target.find(posting.doc_type, number)
-            if remote is not None and not remote.cancelled:
-                self._call(report)
-                target.void(posting.doc_type, number)
-            self._call(report)
-            return target.post(dataclasses.replace(posting, doc_no=None))
-        return self._adjust(entry, target, posting, stored, report)
-
-    def _adjust(self, entry: Entry, target: Target, posting: Posting, stored: StoredDocument,
-                report: DispatchReport) -> Accepted:
-        """new_document: the change since sync goes to AutoCount as its own credit or debit note,
-        and the synced document stays as it was."""
-        note = self._note(posting, stored)
+            target.void(posting.doc_type, number)
         self._call(report)
-        return target.post(note)
-
-    def _note(self, posting: Posting, stored: StoredDocument) -> Posting:
-        with self.store.transaction() as repo:
-            assert stored.synced_version_id is not None
-            synced = parse_raw(repo.raws([stored.synced_version_id])[stored.synced_version_id])
-        return adjustment(posting, synced)
+        return target.post(dataclasses.replace(posting, doc_no=None))
 
     # ---- recording what happened -----------------------------------------------------------
-    def _settle(self, entry: Entry, result: str, started: float, message: str | None,
-                doc_no: str | None = None, **values: Any) -> None:
+    def _record(self, attempts: list[Attempt], report: DispatchReport) -> None:
+        """The batch's bookkeeping in one transaction: outbox, attempts, records, events."""
+        if not attempts:
+            return
         now = self.clock()
         with self.store.transaction() as repo:
             box = Outbox(repo)
-            box.settle(entry.id, now, **values)
-            box.record_attempt(entry, now, self.worker, result, doc_no, message,
-                               int((time.monotonic() - started) * 1000))
-            repo.append_events([{
-                "document_id": entry.document_id, "version_id": entry.version_id,
-                "company": entry.company, "at": now, "actor": self.worker,
-                "kind": "sync_attempt", "reason": f"{entry.action}: {result}"
-                + (f" ({message})" if message else ""),
-                "data": {"action": entry.action, "result": result, "doc_no": doc_no,
-                         "attempt": entry.attempts, "key": entry.key},
-            }])
-
-    def _synced(self, entry: Entry, accepted: Accepted, posted: Posting, started: float,
-                report: DispatchReport) -> None:
-        now = self.clock()
-        with self.store.transaction() as repo:
-            box = Outbox(repo)
-            # What reconciliation compares AutoCount's copy with later. A JSON column stores
-            # None as JSON null, not as NULL, so an entry without one leaves the column alone.
-            recorded = self._recorded(box, entry, posted)
-            box.settle(entry.id, now, state="done", doc_no=accepted.doc_no, last_error=None,
-                       **({"posting": recorded} if recorded is not None else {}))
-            box.record_attempt(entry, now, self.worker, "accepted", accepted.doc_no, None,
-                               int((time.monotonic() - started) * 1000))
-            stored = repo.by_ids([entry.document_id])[0]
-            # An adjustment note is a document of its own; the synced original keeps its number.
-            number = stored.autocount_doc_no if entry.action == "adjust" and \
-                stored.autocount_doc_no else accepted.doc_no
-            repo.update_documents([{
-                "id": entry.document_id, "outcome": Outcome.SYNCED.value, "owner": None,
-                "synced_version_id": entry.version_id, "autocount_doc_no": number,
-                "changed_at": now,
-            }])
-            repo.set_version_fields(entry.version_id, outcome=Outcome.SYNCED.value)
-            repo.append_events([{
-                "document_id": entry.document_id, "version_id": entry.version_id,
-                "company": entry.company, "at": now, "actor": self.worker,
-                "kind": "synced", "reason": f"{entry.action}: AutoCount holds it as "
-                f"{accepted.doc_no}",
-                "data": {"action": entry.action, "doc_no": accepted.doc_no,
-                         "doc_key": accepted.doc_key, "key": entry.key,
-                         "outcome": Outcome.SYNCED.value,
-                         "previous_outcome": stored.outcome.value},
-            }])
-            waiting = followers(repo, [str(stored.identity)])
+            for company, reason in report.paused.items():
+                if any(a.kind == "paused" and a.entry.company == company for a in attempts):
+                    box.pause(company, reason, now)
+                    repo.append_events([self._event(None, company, now, "target_paused",
+                                                    f"AutoCount refused acgate's credentials: "
+                                                    f"{reason}", {})])
+            synced: list[str] = []
+            held: list[int] = []
+            for attempt in attempts:
+                self._settle_one(repo, box, attempt, now, report, synced, held)
+            if held:
+                recheck(repo, self.directory.lookup(repo), held, now, self.worker,
+                        "AutoCount's answer", kind="sync_attempt")
+            waiting = followers(repo, synced)
             report.followers_rechecked += len(recheck(
                 repo, self.directory.lookup(repo), waiting, now, self.worker,
-                f"{stored.identity} synced as {accepted.doc_no}", only_changes=True))
-        report.synced.append((str(stored.identity), accepted.doc_no))
+                "a document it depends on synced", only_changes=True))
 
-    @staticmethod
-    def _recorded(box: Outbox, entry: Entry, posted: Posting) -> dict[str, Any] | None:
-        """The document AutoCount now holds for this record: the posting sent, or after a void
-        the one sent before, cancelled. An adjustment note leaves the original as it was."""
-        if entry.action in ("post", "update", "reverse"):
-            return posting_dict(posted)
-        if entry.action == "void":
-            before = next((row.posting for row in reversed(box.entries_of(entry.document_id))
-                           if row.state == "done" and row.posting), None)
-            return {**before, "cancelled": True} if before else None
-        return None
-
-    def _hold(self, entry: Entry, finding: Finding, result: str, started: float,
-              report: DispatchReport, message: str) -> None:
-        now = self.clock()
-        with self.store.transaction() as repo:
-            box = Outbox(repo)
-            box.settle(entry.id, now, state="failed", last_error=message)
-            box.record_attempt(entry, now, self.worker, result, None, message,
-                               int((time.monotonic() - started) * 1000))
-            stored = repo.by_ids([entry.document_id])[0]
-            repo.set_version_fields(entry.version_id,
-                                    carried=[*stored.carried, finding.as_dict()])
-            recheck(repo, self.directory.lookup(repo), [entry.document_id], now, self.worker,
-                    message, kind="sync_attempt")
-        report.held.append((str(stored.identity), finding.code.value))
-
-    def _refused(self, entry: Entry, error: Exception, started: float,
-                 report: DispatchReport) -> None:
-        rules = self.directory.rules[entry.company]
-        code = Code.TARGET_UNSUPPORTED if isinstance(error, Unsupported) else Code.SYNC_REJECTED
-        finding = Finding(code, Outcome.HELD, rules.owner_of(code),
-                          f"AutoCount refused it: {error}",
-                          suggestions=(Suggestion("fix the cause, then retry the sync", "retry"),))
-        self._hold(entry, finding, "rejected", started, report, str(error))
-
-    def _unavailable(self, entry: Entry, error: Exception, started: float,
-                     report: DispatchReport) -> None:
-        rule = self.directory.rules[entry.company].retry
-        if entry.attempts >= rule.attempts:
-            finding = Finding(
-                Code.SYNC_FAILED, Outcome.HELD,
-                self.directory.rules[entry.company].owner_of(Code.SYNC_FAILED),
-                f"AutoCount could not be reached after {entry.attempts} attempts: {error}",
-                suggestions=(Suggestion("retry the sync once AutoCount is back", "retry"),))
-            self._hold(entry, finding, "failed", started, report, str(error))
+    def _settle_one(self, repo: Repository, box: Outbox, attempt: Attempt, now: dt.datetime,
+                    report: DispatchReport, synced: list[str], held: list[int]) -> None:
+        entry, kind = attempt.entry, attempt.kind
+        # An entry that may have reached AutoCount stays in doubt until a look-up settles it,
+        # whatever else went wrong on the way.
+        unsettled = "in_doubt" if entry.maybe_sent or kind == "in_doubt" else "pending"
+        if kind == "released":
+            # Never sent: back as it was, and not counted as an attempt.
+            box.settle(entry.id, now, state=unsettled, attempts=max(entry.attempts - 1, 0))
             return
-        report.retrying += 1
-        wait = backoff(rule, entry.attempts, entry.key)
-        self._settle(entry, "unavailable", started, str(error), state=_unresolved(entry),
-                     not_before=self.clock() + wait, last_error=str(error))
+        exhausted = kind == "unavailable" and entry.attempts >= self._rule(entry).attempts
+        result = "failed" if exhausted else kind
+        doc_no = attempt.accepted.doc_no if attempt.accepted else None
+        box.record_attempt(entry, now, self.worker, result, doc_no, attempt.message,
+                           attempt.elapsed_ms)
+        if kind == "accepted":
+            self._synced(repo, box, attempt, now, report, synced)
+            return
+        if kind == "in_doubt":
+            report.in_doubt += 1
+            box.settle(entry.id, now, state=unsettled, not_before=now,
+                       last_error=attempt.message)
+        elif kind in ("rate_limited", "paused"):
+            box.settle(entry.id, now, state=unsettled, attempts=max(entry.attempts - 1, 0),
+                       not_before=now + dt.timedelta(seconds=attempt.wait))
+        elif kind == "unavailable" and not exhausted:
+            report.retrying += 1
+            box.settle(entry.id, now, state=unsettled, last_error=attempt.message,
+                       not_before=now + backoff(self._rule(entry), entry.attempts, entry.key))
+        else:
+            self._hold(repo, box, attempt, now, report, held)
+        repo.append_events([self._event(
+            entry, entry.company, now, "sync_attempt",
+            f"{entry.action}: {result}" + (f" ({attempt.message})" if attempt.message else ""),
+            {"action": entry.action, "result": result, "attempt": entry.attempts,
+             "key": entry.key})])
 
-    def _paused(self, entry: Entry, error: TargetPaused, started: float,
-                report: DispatchReport) -> None:
-        now = self.clock()
-        with self.store.transaction() as repo:
-            box = Outbox(repo)
-            box.pause(entry.company, str(error), now)
-            repo.append_events([{
-                "document_id": None, "version_id": None, "company": entry.company, "at": now,
-                "actor": self.worker, "kind": "target_paused",
-                "reason": f"AutoCount refused acgate's credentials: {error}", "data": {},
-            }])
-        report.paused[entry.company] = str(error)
-        self._settle(entry, "paused", started, str(error), state=_unresolved(entry),
-                     attempts=entry.attempts - 1, not_before=now)
+    def _rule(self, entry: Entry) -> RetryRule:
+        return self.directory.rules[entry.company].retry
+
+    def _synced(self, repo: Repository, box: Outbox, attempt: Attempt, now: dt.datetime,
+                report: DispatchReport, synced: list[str]) -> None:
+        entry, accepted, prepared = attempt.entry, attempt.accepted, attempt.prepared
+        assert accepted is not None and prepared is not None and prepared.posting is not None
+        stored = prepared.stored
+        posted = dataclasses.replace(prepared.posting, doc_no=accepted.doc_no)
+        # What reconciliation compares AutoCount's copy with later; an adjustment note is a
+        # document of its own, so the original keeps its number and its posting.
+        keeps_original = entry.action in ("adjust", "void") and stored.autocount_doc_no
+        record: dict[str, Any] | None = posting_dict(posted)
+        if entry.action == "void":
+            record = {**(box.posted(entry.document_id) or posting_dict(posted)),
+                      "cancelled": True}
+        elif keeps_original:
+            record = None
+        box.settle(entry.id, now, state="done", doc_no=accepted.doc_no, last_error=None,
+                   posting=record)
+        number = stored.autocount_doc_no if keeps_original else accepted.doc_no
+        repo.update_documents([{
+            "id": entry.document_id, "outcome": Outcome.SYNCED.value, "owner": None,
+            "synced_version_id": entry.version_id, "autocount_doc_no": number,
+            "changed_at": now,
+        }])
+        repo.set_version_fields(entry.version_id, outcome=Outcome.SYNCED.value)
+        repo.append_events([self._event(
+            entry, entry.company, now, "synced",
+            f"{entry.action}: AutoCount holds it as {accepted.doc_no}",
+            {"action": entry.action, "doc_no": accepted.doc_no, "doc_key": accepted.doc_key,
+             "key": entry.key, "outcome": Outcome.SYNCED.value,
+             "previous_outcome": stored.outcome.value})])
+        report.synced.append((str(stored.identity), accepted.doc_no))
+        synced.append(str(stored.identity))
+
+    def _hold(self, repo: Repository, box: Outbox, attempt: Attempt, now: dt.datetime,
+              report: DispatchReport, held: list[int]) -> None:
+        entry, kind = attempt.entry, attempt.kind
+        rules = self.directory.rules[entry.company]
+        if kind == "unavailable":
+            code, text = Code.SYNC_FAILED, (f"AutoCount could not be reached after "
+                                            f"{entry.attempts} attempts: {attempt.message}")
+            way_out = "retry the sync once AutoCount is back"
+        else:
+            code = Code.TARGET_UNSUPPORTED if kind == "unsupported" else Code.SYNC_REJECTED
+            text, way_out = f"AutoCount refused it: {attempt.message}", \
+                "fix the cause, then retry the sync"
+        finding = Finding(code, Outcome.HELD, rules.owner_of(code), text,
+                          suggestions=(Suggestion(way_out, "retry"),))
+        box.settle(entry.id, now, state="failed", last_error=attempt.message)
+        stored = repo.by_ids([entry.document_id])[0]
+        repo.set_version_fields(entry.version_id, carried=[*stored.carried, finding.as_dict()])
+        held.append(entry.document_id)
+        report.held.append((str(stored.identity), code.value))
+
+    def _event(self, entry: Entry | None, company: str, now: dt.datetime, kind: str,
+               reason: str, data: dict[str, Any]) -> dict[str, Any]:
+        return {"document_id": entry.document_id if entry else None,
+                "version_id": entry.version_id if entry else None, "company": company,
+                "at": now, "actor": self.worker, "kind": kind, "reason": reason, "data": data}
 
 
-def _unresolved(entry: Entry) -> str:
-    """The state of an entry that goes again later: still in doubt if an earlier attempt may
-    have reached AutoCount and nothing has resolved it since (a failed look-up resolves nothing)."""
-    return "in_doubt" if entry.maybe_sent else "pending"
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What a claimed entry will send: its posting, or why it cannot be posted."""
+
+    stored: StoredDocument
+    posting: Posting | None
+    problem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One claimed entry in this batch, and what became of it."""
+
+    entry: Entry
+    kind: str  # accepted | in_doubt | rate_limited | paused | unavailable | rejected | ...
+    message: str | None = None
+    accepted: Accepted | None = None
+    prepared: Prepared | None = None
+    elapsed_ms: int = 0
+    wait: float = 0.0
 
 
 def adjustment(posting: Posting, synced: Any) -> Posting:

@@ -99,7 +99,7 @@ class Outbox:
                                            outbox.c.state == "done",
                                            outbox.c.posting.is_not(None))
             .order_by(outbox.c.id.desc()).limit(1)).first()
-        return dict(row.posting) if row else None
+        return dict(row.posting) if row and row.posting else None
 
     def entries_of(self, document_id: int) -> list[Any]:
         return list(self.connection.execute(

@@ -183,7 +183,8 @@ class Repository:
             outbox.c.company == company, outbox.c.state == "done",
             outbox.c.posting.is_not(None),
         ).order_by(outbox.c.id)
-        latest = {row.document_id: dict(row.posting) for row in self.connection.execute(query)}
+        latest = {row.document_id: dict(row.posting) for row in self.connection.execute(query)
+                  if row.posting}
         found = []
         for stored in self.by_ids(latest):
             posted = latest[stored.id]

@@ -215,7 +215,7 @@ outbox = Table(
     Column("not_before", Instant(), nullable=False),
     Column("lease_until", Instant()),
     Column("worker", String(64)),
-    Column("posting", JSON),
+    Column("posting", JSON(none_as_null=True)),
     Column("last_error", Text),
     Column("created_at", Instant(), nullable=False),
     Column("updated_at", Instant(), nullable=False),
