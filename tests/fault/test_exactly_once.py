@@ -62,7 +62,7 @@ autocount:
   kind: bridge
   base_url: "{base_url}"
   api_key_env: {KEY_ENV}
-  timeout: 5s
+  timeout: 1s
 retry: {{first: 1s, factor: 1.5, cap: 2s, attempts: 60, jitter: 0.2}}
 """
 

@@ -98,7 +98,11 @@ class Dispatcher:
         self.targets = targets
         self.clock = clock
         self.worker = worker
-        self.lease = lease
+        # A call must end well inside the lease that guards it, or a second worker could take
+        # the entry over while the first is still waiting for AutoCount's answer.
+        slowest = max((r.autocount.timeout for r in directory.rules.values()),
+                      default=dt.timedelta(0))
+        self.lease = max(lease, 2 * slowest + dt.timedelta(seconds=1))
         # A test hook run before each AutoCount call: fault tests kill the worker there.
         self.on_call = on_call
 

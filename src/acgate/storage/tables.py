@@ -250,3 +250,61 @@ targets = Table(
     Column("reason", Text),
     Column("since", Instant()),
 )
+
+
+# People who sign in to the pages and the REST API. Nobody is ever deleted: the trace names them.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("display_name", String(255), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(255), nullable=False),  # argon2id, with its parameters
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Instant(), nullable=False),
+    UniqueConstraint("username", name="uq_users_username"),
+)
+
+# Server-side sessions. Only a hash of the cookie's token is kept, so a copy of the database
+# signs nobody in; `expires_at` slides with use up to the session's lifetime.
+sessions = Table(
+    "sessions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("last_seen_at", Instant(), nullable=False),
+    Column("expires_at", Instant(), nullable=False),
+    Column("revoked_at", Instant()),
+    Column("csrf_secret", String(64), nullable=False),
+    UniqueConstraint("token_hash", name="uq_sessions_token_hash"),
+    Index("ix_sessions_user", "user_id"),
+)
+
+# Source systems' API keys. `key_id` is the public part people see and revoke by; the key itself
+# is shown once and only its SHA-256 is kept (it doubles as the webhook signing secret).
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_id", String(32), nullable=False),
+    Column("source", String(128), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", Instant(), nullable=False),
+    Column("revoked_at", Instant()),
+    Column("last_used_at", Instant()),
+    UniqueConstraint("key_id", name="uq_api_keys_key_id"),
+    Index("ix_api_keys_source", "source"),
+)
+
+# Signed webhook deliveries recently accepted, so that a replay of one is recognised. A delivery
+# is the sender's delivery id, or else its signature; rows older than a day are pruned.
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(128), nullable=False),
+    Column("delivery", String(128), nullable=False),
+    Column("received_at", Instant(), nullable=False),
+    UniqueConstraint("source", "delivery", name="uq_webhook_deliveries_delivery"),
+    Index("ix_webhook_deliveries_received", "received_at"),
+)

@@ -1,0 +1,230 @@
+"""Reads and writes of people and sources: users, sessions, source API keys, webhook deliveries.
+
+Secrets never reach these functions: sessions and keys are found by the hash of what was
+presented, and a password only as its argon2 hash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from acgate.domain.access import Principal, Role
+from acgate.storage.repository import Repository
+from acgate.storage.tables import api_keys, sessions, users, webhook_deliveries
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who may sign in (never their password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    disabled: bool
+    created_at: dt.datetime
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.username, self.role)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"username": self.username, "display_name": self.display_name,
+                "role": self.role.value, "disabled": self.disabled,
+                "created_at": self.created_at.isoformat()}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    id: int
+    user: User
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    csrf_secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A source system's API key as people see it: its public id, never the key."""
+
+    key_id: str
+    source: str
+    created_by: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def as_dict(self) -> dict[str, Any]:
+        def stamp(value: dt.datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {"key_id": self.key_id, "source": self.source, "created_by": self.created_by,
+                "created_at": stamp(self.created_at), "revoked_at": stamp(self.revoked_at),
+                "last_used_at": stamp(self.last_used_at)}
+
+
+_USER_COLUMNS = (users.c.id, users.c.username, users.c.display_name, users.c.role,
+                 users.c.disabled, users.c.created_at)
+
+
+def _user(row: Any) -> User:
+    return User(row.id, row.username, row.display_name, Role(row.role), bool(row.disabled),
+                row.created_at)
+
+
+def _key(row: Any) -> ApiKey:
+    return ApiKey(row.key_id, row.source, row.created_by, row.created_at, row.revoked_at,
+                  row.last_used_at)
+
+
+# ---- users ------------------------------------------------------------------------------------
+
+def add_user(repo: Repository, username: str, display_name: str, role: Role,
+             password_hash: str, at: dt.datetime) -> User:
+    result = repo.connection.execute(insert(users).values(
+        username=username, display_name=display_name, role=role.value,
+        password_hash=password_hash, disabled=False, created_at=at))
+    (user_id,) = result.inserted_primary_key or (None,)
+    return User(int(user_id), username, display_name, role, False, at)
+
+
+def user_by_name(repo: Repository, username: str) -> User | None:
+    row = repo.connection.execute(
+        select(*_USER_COLUMNS).where(users.c.username == username)).first()
+    return _user(row) if row else None
+
+
+def password_hash_of(repo: Repository, username: str) -> tuple[User, str] | None:
+    row = repo.connection.execute(
+        select(*_USER_COLUMNS, users.c.password_hash).where(users.c.username == username)
+    ).first()
+    return (_user(row), row.password_hash) if row else None
+
+
+def list_users(repo: Repository) -> list[User]:
+    query = select(*_USER_COLUMNS).order_by(users.c.username)
+    return [_user(row) for row in repo.connection.execute(query)]
+
+
+def count_enabled(repo: Repository, role: Role) -> int:
+    query = select(users.c.id).where(users.c.role == role.value, users.c.disabled.is_(False))
+    return len(repo.connection.execute(query).all())
+
+
+def update_user(repo: Repository, user_id: int, **values: Any) -> None:
+    """Set columns of one user: `role`, `disabled`, `display_name` or `password_hash`."""
+    repo.connection.execute(update(users).where(users.c.id == user_id).values(**values))
+
+
+# ---- sessions ---------------------------------------------------------------------------------
+
+def add_session(repo: Repository, user_id: int, token_hash: str, csrf_secret: str,
+                at: dt.datetime, expires_at: dt.datetime) -> None:
+    repo.connection.execute(insert(sessions).values(
+        token_hash=token_hash, user_id=user_id, created_at=at, last_seen_at=at,
+        expires_at=expires_at, csrf_secret=csrf_secret))
+
+
+def session_by_token_hash(repo: Repository, token_hash: str) -> StoredSession | None:
+    query = select(
+        *_USER_COLUMNS, sessions.c.id.label("session_id"),
+        sessions.c.created_at.label("started_at"), sessions.c.last_seen_at,
+        sessions.c.expires_at, sessions.c.revoked_at, sessions.c.csrf_secret,
+    ).select_from(sessions.join(users, users.c.id == sessions.c.user_id)).where(
+        sessions.c.token_hash == token_hash)
+    row = repo.connection.execute(query).first()
+    if row is None:
+        return None
+    return StoredSession(row.session_id, _user(row), row.started_at, row.last_seen_at,
+                         row.expires_at, row.revoked_at, row.csrf_secret)
+
+
+def touch_session(repo: Repository, session_id: int, at: dt.datetime,
+                  expires_at: dt.datetime) -> None:
+    repo.connection.execute(update(sessions).where(sessions.c.id == session_id)
+                            .values(last_seen_at=at, expires_at=expires_at))
+
+
+def revoke_session(repo: Repository, session_id: int, at: dt.datetime) -> None:
+    repo.connection.execute(update(sessions).where(
+        sessions.c.id == session_id, sessions.c.revoked_at.is_(None)).values(revoked_at=at))
+
+
+def revoke_sessions_of(repo: Repository, user_id: int, at: dt.datetime) -> int:
+    """Revoke every open session of a user; how many there were."""
+    result = repo.connection.execute(update(sessions).where(
+        sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > at).values(revoked_at=at))
+    return result.rowcount
+
+
+# ---- source API keys --------------------------------------------------------------------------
+
+def add_api_key(repo: Repository, key_id: str, source: str, key_hash: str, created_by: str,
+                at: dt.datetime) -> ApiKey:
+    repo.connection.execute(insert(api_keys).values(
+        key_id=key_id, source=source, key_hash=key_hash, created_by=created_by, created_at=at))
+    return ApiKey(key_id, source, created_by, at, None, None)
+
+
+def api_key_by_id(repo: Repository, key_id: str) -> tuple[ApiKey, str] | None:
+    """The key with this public id, and its stored hash."""
+    row = repo.connection.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
+    return (_key(row), row.key_hash) if row else None
+
+
+def active_api_keys_of(repo: Repository, source: str) -> list[tuple[ApiKey, str]]:
+    """A source's unrevoked keys with their stored hashes (two while a key is rotated)."""
+    query = select(api_keys).where(api_keys.c.source == source,
+                                   api_keys.c.revoked_at.is_(None)).order_by(api_keys.c.id)
+    return [(_key(row), row.key_hash) for row in repo.connection.execute(query)]
+
+
+def list_api_keys(repo: Repository, source: str | None = None) -> list[ApiKey]:
+    query = select(api_keys).order_by(api_keys.c.source, api_keys.c.id)
+    if source is not None:
+        query = query.where(api_keys.c.source == source)
+    return [_key(row) for row in repo.connection.execute(query)]
+
+
+def revoke_api_key(repo: Repository, key_id: str, at: dt.datetime) -> None:
+    repo.connection.execute(update(api_keys).where(api_keys.c.key_id == key_id)
+                            .values(revoked_at=at))
+
+
+def touch_api_key(repo: Repository, key_id: str, at: dt.datetime) -> None:
+    repo.connection.execute(update(api_keys).where(api_keys.c.key_id == key_id)
+                            .values(last_used_at=at))
+
+
+# ---- webhook deliveries -----------------------------------------------------------------------
+
+def record_delivery(repo: Repository, source: str, delivery: str, at: dt.datetime) -> bool:
+    """Remember a delivery; False when it was already received (a replay).
+
+    The unique constraint decides, inside a savepoint, so two copies arriving at once on
+    PostgreSQL cannot both be taken and the losing one does not abort the whole transaction.
+    """
+    try:
+        with repo.connection.begin_nested():
+            repo.connection.execute(insert(webhook_deliveries).values(
+                source=source, delivery=delivery, received_at=at))
+    except IntegrityError:
+        return False
+    return True
+
+
+def prune_deliveries(repo: Repository, before: dt.datetime) -> None:
+    repo.connection.execute(delete(webhook_deliveries)
+                            .where(webhook_deliveries.c.received_at < before))
