@@ -12,6 +12,7 @@ from pathlib import Path
 from acgate.service.companies import CompanyDirectory
 from acgate.service.dispatch import Dispatcher
 from acgate.service.ingest import Intake
+from acgate.service.people import People
 from acgate.service.review import Review
 from acgate.service.targets import TargetDirectory
 from acgate.sources.masterdata import master_data_from_json
@@ -59,6 +60,7 @@ class App:
     review: Review
     clock: Callable[[], dt.datetime]
     targets: TargetDirectory
+    people: People
 
     def dispatcher(self, worker: str | None = None,
                    lease: dt.timedelta = dt.timedelta(seconds=60)) -> Dispatcher:
@@ -81,4 +83,5 @@ def open_app(root: Path, *, now: Callable[[], dt.datetime] = clock,
     directory = CompanyDirectory(load_rules_dir(rules_dir) if rules_dir.is_dir() else {},
                                  master_data_from_json)
     return App(root, store, directory, Intake(store, directory, now),
-               Review(store, directory, now), now, TargetDirectory(directory.rules, root))
+               Review(store, directory, now), now, TargetDirectory(directory.rules, root),
+               People(store, now))

@@ -95,7 +95,8 @@ def keys_in(value: Any) -> Iterator[str]:
 def worker(workspace: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-c", "from acgate.cli.app import main; main()", "worker",
-         "--workspace", str(workspace), "--lease", "1", "--recheck-minutes", "60"],
+         "--workspace", str(workspace), "--lease", "1", "--recheck-minutes", "60",
+         "--reconcile-minutes", "0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

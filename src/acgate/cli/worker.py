@@ -10,12 +10,23 @@ from typing import Annotated, Any
 
 import typer
 
-from acgate.cli.app import Workspace, actor_name, app, console, emit_json, fail, opened
+from acgate.autocount.errors import TargetError
+from acgate.cli.app import (
+    Workspace,
+    actor_name,
+    app,
+    console,
+    emit_json,
+    fail,
+    master_app,
+    opened,
+)
 from acgate.service.companies import UnknownCompany
+from acgate.service.masters import save_master
 from acgate.service.reconcile import Reconciler
 from acgate.service.review import ReviewError
 from acgate.service.targets import TargetNotConfigured
-from acgate.service.worker import Worker
+from acgate.service.worker import ReconcileSchedule, Worker
 
 Lease = Annotated[float, typer.Option(help="Seconds a worker holds a record it is sending.")]
 
@@ -42,9 +53,21 @@ def sync(workspace: Workspace = None,
 @app.command(name="worker")
 def run_worker(workspace: Workspace = None, lease: Lease = 60.0,
                recheck_minutes: Annotated[float, typer.Option(
-                   help="How often waiting records are re-checked.")] = 1.0) -> None:
-    """Dispatch, batch windows and waits, until stopped (SIGTERM or Ctrl-C lose nothing)."""
+                   help="How often waiting records are re-checked.")] = 1.0,
+               reconcile_minutes: Annotated[float, typer.Option(
+                   help="How often AutoCount is reconciled (0: never).")] = 60.0,
+               reconcile_days: Annotated[int, typer.Option(
+                   help="How many days back reconciliation looks.")] = 7) -> None:
+    """Dispatch, batch windows, waits and reconciliation, until stopped (SIGTERM or Ctrl-C
+    lose nothing)."""
     worker = _worker(workspace, lease, recheck_minutes)
+    if reconcile_minutes > 0:
+        application = opened(workspace)
+        worker.reconcile = ReconcileSchedule(
+            Reconciler(application.store, application.directory, application.targets,
+                       application.clock, "worker"),
+            sorted(application.directory.rules), dt.timedelta(minutes=reconcile_minutes),
+            reconcile_days)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -54,6 +77,25 @@ def run_worker(workspace: Workspace = None, lease: Lease = 60.0,
     except TargetNotConfigured as error:
         raise fail(str(error)) from None
     console.print(f"stopped: {totals.synced} synced, {totals.held} held, {totals.rounds} rounds")
+
+
+@master_app.command("pull")
+def master_pull(company: Annotated[str | None, typer.Option()] = None,
+                workspace: Workspace = None,
+                actor: Annotated[str | None, typer.Option("--as")] = None) -> None:
+    """Read AutoCount's master data from the company's target into the local store."""
+    application = opened(workspace)
+    try:
+        name = application.directory.company_of(company)
+        target = application.targets(name)
+        master = target.master_data()
+    except (UnknownCompany, TargetNotConfigured, TargetError) as error:
+        raise fail(str(error)) from None
+    rechecked = save_master(application.store, application.directory, name, master,
+                            f"the {target.name} target", application.clock(), actor_name(actor))
+    counts = ", ".join(f"{v} {k}" for k, v in master.counts().items())
+    console.print(f"master data pulled from AutoCount: {counts}; {rechecked} open records "
+                  "re-checked")
 
 
 @app.command()

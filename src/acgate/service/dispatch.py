@@ -113,9 +113,12 @@ class Dispatcher:
         with self.store.transaction() as repo:
             box = Outbox(repo)
             rows = []
-            for row in box.ready_without_entry(company):
-                stored = repo.by_ids([row.id])[0]
-                codes = {f.code for f in repo.findings_of([row.id]).get(row.id, [])}
+            ready = box.ready_without_entry(company)
+            documents = {s.id: s for s in repo.by_ids(row.id for row in ready)}
+            findings = repo.findings_of(row.id for row in ready)
+            for row in ready:
+                stored = documents[row.id]
+                codes = {f.code for f in findings.get(row.id, [])}
                 policy = self.directory.rules[row.company].for_type(
                     stored.identity.type).version_policy.value
                 action = action_of(codes, policy, stored.synced_version_id is not None)
@@ -151,7 +154,7 @@ class Dispatcher:
             box = Outbox(repo)
             report.paused = box.paused()
             entries = box.claim(self.worker, self.clock(), self.lease, limit, set(report.paused))
-            prepared = {entry.id: self._prepare(repo, entry) for entry in entries}
+            prepared = self._prepare_all(repo, entries)
         claimed_at = time.monotonic()
         attempts: list[Attempt] = []
         for entry in entries:
@@ -170,9 +173,16 @@ class Dispatcher:
         self._record(attempts, report)
         return report
 
-    def _prepare(self, repo: Repository, entry: Entry) -> Prepared:
-        stored = repo.by_ids([entry.document_id])[0]
-        doc = parse_raw(repo.raws([entry.version_id])[entry.version_id])
+    def _prepare_all(self, repo: Repository, entries: list[Entry]) -> dict[int, Prepared]:
+        stored = {s.id: s for s in repo.by_ids({e.document_id for e in entries})}
+        raws = repo.raws({e.version_id for e in entries})
+        return {e.id: self._prepare(repo, e, stored[e.document_id], raws[e.version_id])
+                for e in entries}
+
+    def _prepare(self, repo: Repository, entry: Entry, stored: StoredDocument,
+                 raw: str) -> Prepared:
+        doc = parse_raw(raw)
+        last = Outbox(repo).posted(stored.id) if entry.action == "void" else None
         try:
             if doc is None:
                 raise NotPostable("the version no longer parses")
@@ -184,8 +194,8 @@ class Dispatcher:
                 posting = adjustment(posting, parse_raw(
                     repo.raws([stored.synced_version_id])[stored.synced_version_id]))
         except NotPostable as error:
-            return Prepared(stored, None, str(error))
-        return Prepared(stored, posting, None)
+            return Prepared(stored, None, str(error), last)
+        return Prepared(stored, posting, None, last)
 
     def _transfer(self, repo: Repository, doc: Any, ref: DocRef, line: int) -> Transfer | None:
         """The AutoCount line a line fulfils: as posted there (its number, position and UOM)."""
@@ -281,72 +291,84 @@ class Dispatcher:
 
     # ---- recording what happened -----------------------------------------------------------
     def _record(self, attempts: list[Attempt], report: DispatchReport) -> None:
-        """The batch's bookkeeping in one transaction: outbox, attempts, records, events."""
+        """The batch's bookkeeping, written in bulk in one transaction."""
         if not attempts:
             return
         now = self.clock()
+        book = _Bookkeeping()
+        for company, reason in report.paused.items():
+            if any(a.kind == "paused" and a.entry.company == company for a in attempts):
+                book.pauses.append((company, reason))
+                book.events.append(self._event(None, company, now, "target_paused",
+                                               f"AutoCount refused acgate's credentials: "
+                                               f"{reason}", {}))
+        for attempt in attempts:
+            self._settle_one(attempt, now, report, book)
         with self.store.transaction() as repo:
             box = Outbox(repo)
-            for company, reason in report.paused.items():
-                if any(a.kind == "paused" and a.entry.company == company for a in attempts):
-                    box.pause(company, reason, now)
-                    repo.append_events([self._event(None, company, now, "target_paused",
-                                                    f"AutoCount refused acgate's credentials: "
-                                                    f"{reason}", {})])
-            synced: list[str] = []
-            held: list[int] = []
-            for attempt in attempts:
-                self._settle_one(repo, box, attempt, now, report, synced, held)
-            if held:
-                recheck(repo, self.directory.lookup(repo), held, now, self.worker,
+            for company, reason in book.pauses:
+                box.pause(company, reason, now)
+            box.settle_many(book.settles, now)
+            box.record_attempts(book.attempts)
+            repo.update_documents(book.documents)
+            repo.update_versions(book.versions)
+            repo.append_events(book.events)
+            if book.held:
+                recheck(repo, self.directory.lookup(repo), book.held, now, self.worker,
                         "AutoCount's answer", kind="sync_attempt")
-            waiting = followers(repo, synced)
+            waiting = followers(repo, book.synced)
             report.followers_rechecked += len(recheck(
                 repo, self.directory.lookup(repo), waiting, now, self.worker,
                 "a document it depends on synced", only_changes=True))
 
-    def _settle_one(self, repo: Repository, box: Outbox, attempt: Attempt, now: dt.datetime,
-                    report: DispatchReport, synced: list[str], held: list[int]) -> None:
+    def _settle_one(self, attempt: Attempt, now: dt.datetime, report: DispatchReport,
+                    book: _Bookkeeping) -> None:
         entry, kind = attempt.entry, attempt.kind
         # An entry that may have reached AutoCount stays in doubt until a look-up settles it,
         # whatever else went wrong on the way.
         unsettled = "in_doubt" if entry.maybe_sent or kind == "in_doubt" else "pending"
         if kind == "released":
             # Never sent: back as it was, and not counted as an attempt.
-            box.settle(entry.id, now, state=unsettled, attempts=max(entry.attempts - 1, 0))
+            book.settles.append({"id": entry.id, "state": unsettled,
+                                 "attempts": max(entry.attempts - 1, 0)})
             return
         exhausted = kind == "unavailable" and entry.attempts >= self._rule(entry).attempts
         result = "failed" if exhausted else kind
         doc_no = attempt.accepted.doc_no if attempt.accepted else None
-        box.record_attempt(entry, now, self.worker, result, doc_no, attempt.message,
-                           attempt.elapsed_ms)
+        book.attempts.append({
+            "outbox_id": entry.id, "document_id": entry.document_id, "company": entry.company,
+            "at": now, "worker": self.worker, "action": entry.action, "result": result,
+            "doc_no": doc_no, "message": attempt.message, "elapsed_ms": attempt.elapsed_ms,
+        })
         if kind == "accepted":
-            self._synced(repo, box, attempt, now, report, synced)
+            self._synced(attempt, now, report, book)
             return
         if kind == "in_doubt":
             report.in_doubt += 1
-            box.settle(entry.id, now, state=unsettled, not_before=now,
-                       last_error=attempt.message)
+            book.settles.append({"id": entry.id, "state": unsettled, "not_before": now,
+                                 "last_error": attempt.message})
         elif kind in ("rate_limited", "paused"):
-            box.settle(entry.id, now, state=unsettled, attempts=max(entry.attempts - 1, 0),
-                       not_before=now + dt.timedelta(seconds=attempt.wait))
+            book.settles.append({"id": entry.id, "state": unsettled,
+                                 "attempts": max(entry.attempts - 1, 0),
+                                 "not_before": now + dt.timedelta(seconds=attempt.wait)})
         elif kind == "unavailable" and not exhausted:
             report.retrying += 1
-            box.settle(entry.id, now, state=unsettled, last_error=attempt.message,
-                       not_before=now + backoff(self._rule(entry), entry.attempts, entry.key))
+            book.settles.append({
+                "id": entry.id, "state": unsettled, "last_error": attempt.message,
+                "not_before": now + backoff(self._rule(entry), entry.attempts, entry.key)})
         else:
-            self._hold(repo, box, attempt, now, report, held)
-        repo.append_events([self._event(
+            self._hold(attempt, report, book)
+        book.events.append(self._event(
             entry, entry.company, now, "sync_attempt",
             f"{entry.action}: {result}" + (f" ({attempt.message})" if attempt.message else ""),
             {"action": entry.action, "result": result, "attempt": entry.attempts,
-             "key": entry.key})])
+             "key": entry.key}))
 
     def _rule(self, entry: Entry) -> RetryRule:
         return self.directory.rules[entry.company].retry
 
-    def _synced(self, repo: Repository, box: Outbox, attempt: Attempt, now: dt.datetime,
-                report: DispatchReport, synced: list[str]) -> None:
+    def _synced(self, attempt: Attempt, now: dt.datetime, report: DispatchReport,
+                book: _Bookkeeping) -> None:
         entry, accepted, prepared = attempt.entry, attempt.accepted, attempt.prepared
         assert accepted is not None and prepared is not None and prepared.posting is not None
         stored = prepared.stored
@@ -356,30 +378,28 @@ class Dispatcher:
         keeps_original = entry.action in ("adjust", "void") and stored.autocount_doc_no
         record: dict[str, Any] | None = posting_dict(posted)
         if entry.action == "void":
-            record = {**(box.posted(entry.document_id) or posting_dict(posted)),
-                      "cancelled": True}
+            record = {**(prepared.last_posting or posting_dict(posted)), "cancelled": True}
         elif keeps_original:
             record = None
-        box.settle(entry.id, now, state="done", doc_no=accepted.doc_no, last_error=None,
-                   posting=record)
-        number = stored.autocount_doc_no if keeps_original else accepted.doc_no
-        repo.update_documents([{
+        book.settles.append({"id": entry.id, "state": "done", "doc_no": accepted.doc_no,
+                             "last_error": None, "posting": record})
+        book.documents.append({
             "id": entry.document_id, "outcome": Outcome.SYNCED.value, "owner": None,
-            "synced_version_id": entry.version_id, "autocount_doc_no": number,
+            "synced_version_id": entry.version_id,
+            "autocount_doc_no": stored.autocount_doc_no if keeps_original else accepted.doc_no,
             "changed_at": now,
-        }])
-        repo.set_version_fields(entry.version_id, outcome=Outcome.SYNCED.value)
-        repo.append_events([self._event(
+        })
+        book.versions.append({"id": entry.version_id, "outcome": Outcome.SYNCED.value})
+        book.events.append(self._event(
             entry, entry.company, now, "synced",
             f"{entry.action}: AutoCount holds it as {accepted.doc_no}",
             {"action": entry.action, "doc_no": accepted.doc_no, "doc_key": accepted.doc_key,
              "key": entry.key, "outcome": Outcome.SYNCED.value,
-             "previous_outcome": stored.outcome.value})])
+             "previous_outcome": stored.outcome.value}))
         report.synced.append((str(stored.identity), accepted.doc_no))
-        synced.append(str(stored.identity))
+        book.synced.append(str(stored.identity))
 
-    def _hold(self, repo: Repository, box: Outbox, attempt: Attempt, now: dt.datetime,
-              report: DispatchReport, held: list[int]) -> None:
+    def _hold(self, attempt: Attempt, report: DispatchReport, book: _Bookkeeping) -> None:
         entry, kind = attempt.entry, attempt.kind
         rules = self.directory.rules[entry.company]
         if kind == "unavailable":
@@ -392,10 +412,12 @@ class Dispatcher:
                 "fix the cause, then retry the sync"
         finding = Finding(code, Outcome.HELD, rules.owner_of(code), text,
                           suggestions=(Suggestion(way_out, "retry"),))
-        box.settle(entry.id, now, state="failed", last_error=attempt.message)
-        stored = repo.by_ids([entry.document_id])[0]
-        repo.set_version_fields(entry.version_id, carried=[*stored.carried, finding.as_dict()])
-        held.append(entry.document_id)
+        book.settles.append({"id": entry.id, "state": "failed", "last_error": attempt.message})
+        assert attempt.prepared is not None
+        stored = attempt.prepared.stored
+        book.versions.append({"id": entry.version_id,
+                              "carried": [*stored.carried, finding.as_dict()]})
+        book.held.append(entry.document_id)
         report.held.append((str(stored.identity), code.value))
 
     def _event(self, entry: Entry | None, company: str, now: dt.datetime, kind: str,
@@ -405,6 +427,20 @@ class Dispatcher:
                 "at": now, "actor": self.worker, "kind": kind, "reason": reason, "data": data}
 
 
+@dataclass
+class _Bookkeeping:
+    """A batch's writes, gathered while its answers are read, then written in bulk."""
+
+    settles: list[dict[str, Any]] = field(default_factory=list)
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    pauses: list[tuple[str, str]] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    synced: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """What a claimed entry will send: its posting, or why it cannot be posted."""
@@ -412,6 +448,7 @@ class Prepared:
     stored: StoredDocument
     posting: Posting | None
     problem: str | None
+    last_posting: dict[str, Any] | None = None  # what AutoCount last accepted for it
 
 
 @dataclass(frozen=True, slots=True)

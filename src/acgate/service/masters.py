@@ -13,22 +13,26 @@ from acgate.sources.masterdata import dump_master_data_json, load_master_data
 from acgate.storage.store import Store
 
 
-def load_master(store: Store, directory: CompanyDirectory, company: str | None, path: Path,
-                now: dt.datetime, actor: str, table: str | None = None) -> tuple[MasterData, int]:
-    """Replace a company's master data from an export file and re-check its open records
-    (a new item or debtor may be what they were held for). Returns the data and how many
-    records were re-checked."""
-    company = directory.company_of(company)
-    master = load_master_data(path, table)
+def save_master(store: Store, directory: CompanyDirectory, company: str, master: MasterData,
+                loaded_from: str, now: dt.datetime, actor: str) -> int:
+    """Replace a company's master data and re-check its open records (a new item or debtor
+    may be what they were held for). Returns how many records were re-checked."""
     with store.transaction() as repo:
-        repo.save_master_data(company, dump_master_data_json(master), str(path), now)
+        repo.save_master_data(company, dump_master_data_json(master), loaded_from, now)
         repo.append_events([{
             "document_id": None, "version_id": None, "company": company, "at": now,
-            "actor": actor, "kind": "master_loaded", "reason": f"master data from {path.name}",
+            "actor": actor, "kind": "master_loaded", "reason": f"master data from {loaded_from}",
             "data": master.counts(),
         }])
         directory.forget(company)
         ids = repo.ids_where(company=company, outcomes=(Outcome.HELD, Outcome.WAITING))
-        verdicts = recheck(repo, directory.lookup(repo), ids, now, actor,
-                           f"master data reloaded from {path.name}", only_changes=True)
-    return master, len(verdicts)
+        return len(recheck(repo, directory.lookup(repo), ids, now, actor,
+                           f"master data reloaded from {loaded_from}", only_changes=True))
+
+
+def load_master(store: Store, directory: CompanyDirectory, company: str | None, path: Path,
+                now: dt.datetime, actor: str, table: str | None = None) -> tuple[MasterData, int]:
+    """Replace a company's master data from an export file; see `save_master`."""
+    company = directory.company_of(company)
+    master = load_master_data(path, table)
+    return master, save_master(store, directory, company, master, path.name, now, actor)

@@ -8,14 +8,13 @@ as `Review` does.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -170,7 +169,7 @@ class People:
                                        f"{user.username}: {user.role.value} -> {role.value}",
                                        {"username": user.username, "role": role.value,
                                         "previous": user.role.value, "sessions_ended": ended})])
-            return dataclasses.replace(user, role=role)
+            return replace(user, role=role)
 
     def disable(self, username: str, actor: str) -> User:
         """Stop a user signing in, and end their open sessions."""
@@ -184,7 +183,7 @@ class People:
             ended = stored.revoke_sessions_of(repo, user.id, now)
             repo.append_events([_event(now, actor, "user_disabled", f"{user.username} disabled",
                                        {"username": user.username, "sessions_ended": ended})])
-            return dataclasses.replace(user, disabled=True)
+            return replace(user, disabled=True)
 
     def enable(self, username: str, actor: str) -> User:
         """Let a disabled user sign in again."""
@@ -196,7 +195,7 @@ class People:
             stored.update_user(repo, user.id, disabled=False)
             repo.append_events([_event(now, actor, "user_enabled", f"{user.username} enabled",
                                        {"username": user.username})])
-            return dataclasses.replace(user, disabled=False)
+            return replace(user, disabled=False)
 
     def change_password(self, username: str, password: str, actor: str) -> None:
         """Set a new password; every open session of the user ends (sign in again)."""
@@ -235,7 +234,8 @@ class People:
         # is taken when a transaction begins.
         password_hash = found[1] if found else self._dummy()
         try:
-            matches = self.hasher.verify(password_hash, password)
+            self.hasher.verify(password_hash, password)
+            matches = True
         except (VerificationError, InvalidHashError):
             matches = False
         if found is None or not matches or found[0].disabled:
@@ -332,8 +332,7 @@ class People:
             repo.append_events([_event(now, actor, "api_key_revoked",
                                        f"API key {key.key_id} for {key.source} revoked",
                                        {"source": key.source, "key_id": key.key_id})])
-            return ApiKey(key.key_id, key.source, key.created_by, key.created_at, now,
-                          key.last_used_at)
+            return replace(key, revoked_at=now)
 
     def authenticate_key(self, presented: str) -> ApiKey:
         """The active key a request presents (`Authorization: Bearer <key>`), else

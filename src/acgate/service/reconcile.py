@@ -16,8 +16,9 @@ from typing import Any
 
 from acgate.autocount.target import RemoteDocument, Target
 from acgate.domain.codes import Code, Outcome
-from acgate.domain.documents import DocType
+from acgate.domain.documents import DocType, party_kind
 from acgate.domain.findings import Finding, Suggestion
+from acgate.domain.masterdata import MasterData
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import recheck
 from acgate.storage.repository import StoredDocument
@@ -47,13 +48,56 @@ def _same(left: Any, right: Any) -> bool:
         return str(left) == str(right)
 
 
-def differences(posted: dict[str, Any], remote: RemoteDocument) -> list[tuple[str, Any, Any]]:
-    """(field, what acgate posted, what AutoCount holds) for every field that differs."""
+def _filled(name: str, posted: dict[str, Any], line: dict[str, Any] | None,
+            master: MasterData | None) -> Any:
+    """What AutoCount puts into a field acgate sent empty, as the SDK fills it: rate 1, the
+    party's term, the item's description, tax code and price for the UOM. None when unknown."""
+    if name == "currency_rate":
+        return Decimal(1)
+    if master is None:
+        return None
+    kind = party_kind(DocType(posted["doc_type"])) if "doc_type" in posted else "customer"
+    if line is None:
+        party = master.parties(kind).get(posted.get("party_code") or "")
+        return party.terms if name == "terms" and party is not None else None
+    item = master.items.get(line.get("item") or "")
+    if item is None:
+        return None
+    if name == "description":
+        return item.description
+    if name == "tax_code":
+        return item.tax_code
+    unit = item.uom(line.get("uom") or "")
+    if name == "unit_price" and unit is not None:
+        return unit.purchase_price if kind == "supplier" else unit.price
+    return None
+
+
+def _unchanged(name: str, mine: Any, theirs: Any, posted: dict[str, Any],
+               line: dict[str, Any] | None, master: MasterData | None) -> bool:
+    """The same, or a field acgate left empty that AutoCount filled in itself: on a line
+    transferred from another document from that document's line (compared there), else with
+    AutoCount's default."""
+    if _same(mine, theirs):
+        return True
+    if mine not in (None, ""):
+        return False
+    if line is not None and line.get("transfer"):
+        return True
+    default = _filled(name, posted, line, master)
+    return default is not None and _same(default, theirs)
+
+
+def differences(posted: dict[str, Any], remote: RemoteDocument,
+                master: MasterData | None = None) -> list[tuple[str, Any, Any]]:
+    """(field, what acgate posted, what AutoCount holds) for every field that differs.
+    `master` (the company's AutoCount master data) tells AutoCount's defaults apart from edits."""
     found = []
     held = {"reference": remote.ref, **{name: getattr(remote, name, None) for name in _HEADER
                                         if name != "reference"}}
     for name in _HEADER:
-        if name in posted and not _same(posted[name], held[name]):
+        if name in posted and not _unchanged(name, posted[name], held[name], posted, None,
+                                             master):
             found.append((name, posted[name], held[name]))
     cancelled = bool(posted.get("cancelled"))  # acgate voided it itself
     if remote.cancelled != cancelled:
@@ -63,7 +107,7 @@ def differences(posted: dict[str, Any], remote: RemoteDocument) -> list[tuple[st
         theirs = lines[index] if index < len(lines) else None
         for name in _LINE:
             mine, held_value = line.get(name), getattr(theirs, name, None) if theirs else None
-            if theirs is None or not _same(mine, held_value):
+            if theirs is None or not _unchanged(name, mine, held_value, posted, line, master):
                 found.append((f"lines[{index}].{name}", mine, held_value))
                 if theirs is None:
                     break
@@ -93,6 +137,7 @@ class Reconciler:
         target = self.targets(company)
         with self.store.transaction() as repo:
             synced = repo.synced_postings(company, date_from, date_to)
+            master = self.directory.get(repo, company).master
         by_type: dict[DocType, list[tuple[StoredDocument, dict[str, Any]]]] = {}
         for stored, posted in synced:
             by_type.setdefault(DocType(posted["doc_type"]), []).append((stored, posted))
@@ -101,11 +146,12 @@ class Reconciler:
             for stored, posted in documents:
                 report.checked += 1
                 remote = held.get(posted["doc_no"]) or target.find(doc_type, posted["doc_no"])
-                self._compare(company, stored, posted, remote, report)
+                self._compare(company, stored, posted, remote, master, report)
         return report
 
     def _compare(self, company: str, stored: StoredDocument, posted: dict[str, Any],
-                 remote: RemoteDocument | None, report: ReconcileReport) -> None:
+                 remote: RemoteDocument | None, master: MasterData,
+                 report: ReconcileReport) -> None:
         rules = self.directory.rules[company]
         if remote is None:
             report.missing.append(str(stored.identity))
@@ -118,7 +164,7 @@ class Reconciler:
             return
         if remote.lines is None:
             remote = self.targets(company).find(remote.doc_type, remote.doc_no) or remote
-        diffs = differences(posted, remote)
+        diffs = differences(posted, remote, master)
         owned = rules.ownership.autocount
         accepted = [d for d in diffs if _owned_by_autocount(d[0], owned)]
         edited = [d for d in diffs if not _owned_by_autocount(d[0], owned)]

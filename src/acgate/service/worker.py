@@ -1,4 +1,4 @@
-"""The worker: dispatch, batch windows and waits, until told to stop.
+"""The worker: dispatch, batch windows and waits, reconciliation, until told to stop.
 
 Stopping is safe at any moment. On SIGTERM it finishes the document in hand and exits; after a
 kill -9 the outbox entry it held is in doubt once its lease runs out, and the next worker looks
@@ -12,8 +12,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from acgate.autocount.errors import TargetError
 from acgate.domain.codes import Outcome
 from acgate.service.dispatch import Dispatcher, DispatchReport
+from acgate.service.reconcile import Reconciler
 from acgate.service.review import Review
 
 
@@ -23,20 +25,33 @@ class WorkerTotals:
     synced: int = 0
     held: int = 0
     rechecks: int = 0
+    reconciliations: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileSchedule:
+    """Reconcile each company's last `days` days every `every`."""
+
+    reconciler: Reconciler
+    companies: list[str]
+    every: dt.timedelta
+    days: int = 7
 
 
 class Worker:
     def __init__(self, dispatcher: Dispatcher, review: Review,
                  clock: Callable[[], dt.datetime],
                  recheck_every: dt.timedelta = dt.timedelta(minutes=1),
-                 idle_wait: float = 1.0) -> None:
+                 idle_wait: float = 1.0, reconcile: ReconcileSchedule | None = None) -> None:
         self.dispatcher = dispatcher
         self.review = review
         self.clock = clock
         self.recheck_every = recheck_every
         self.idle_wait = idle_wait
+        self.reconcile = reconcile
         self.totals = WorkerTotals()
         self._last_recheck: dt.datetime | None = None
+        self._last_reconcile: dt.datetime | None = None
 
     def round(self) -> DispatchReport:
         """One pass: re-check what waits when due (windows open, waits expire), then dispatch."""
@@ -47,10 +62,25 @@ class Worker:
             self._last_recheck = now
             self.totals.rechecks += 1
         report = self.dispatcher.run_once()
+        self._reconcile(now)
         self.totals.rounds += 1
         self.totals.synced += len(report.synced)
         self.totals.held += len(report.held)
         return report
+
+    def _reconcile(self, now: dt.datetime) -> None:
+        schedule = self.reconcile
+        if schedule is None or (self._last_reconcile is not None
+                                and now - self._last_reconcile < schedule.every):
+            return
+        today = now.date()
+        for company in schedule.companies:
+            try:
+                schedule.reconciler.run(company, today - dt.timedelta(days=schedule.days), today)
+            except TargetError:
+                continue  # AutoCount unreachable: the next round tries again
+            self.totals.reconciliations += 1
+        self._last_reconcile = now
 
     def run(self, stop: threading.Event, once: bool = False) -> WorkerTotals:
         while not stop.is_set():

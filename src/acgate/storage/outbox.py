@@ -84,13 +84,14 @@ class Outbox:
         self.connection.execute(update(outbox).where(outbox.c.id == entry_id).values(
             updated_at=now, lease_until=None, **values))
 
-    def record_attempt(self, entry: Entry, now: dt.datetime, worker: str, result: str,
-                       doc_no: str | None, message: str | None, elapsed_ms: int) -> None:
-        self.connection.execute(insert(sync_attempts), [{
-            "outbox_id": entry.id, "document_id": entry.document_id, "company": entry.company,
-            "at": now, "worker": worker, "action": entry.action, "result": result,
-            "doc_no": doc_no, "message": message, "elapsed_ms": elapsed_ms,
-        }])
+    def settle_many(self, rows: list[dict[str, Any]], now: dt.datetime) -> None:
+        """Each row: the entry's `id` and what to set; the lease ends with it."""
+        self.repo.update_rows(outbox, [{**row, "updated_at": now, "lease_until": None}
+                                       for row in rows])
+
+    def record_attempts(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(insert(sync_attempts), rows)
 
     def posted(self, document_id: int) -> dict[str, Any] | None:
         """The posting AutoCount last accepted for a document (its lines as AutoCount has them)."""

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from acgate.domain.access import Principal, Role
@@ -92,11 +92,11 @@ def _key(row: Any) -> ApiKey:
 
 def add_user(repo: Repository, username: str, display_name: str, role: Role,
              password_hash: str, at: dt.datetime) -> User:
-    result = repo.connection.execute(insert(users).values(
+    user_id = repo.connection.execute(insert(users).values(
         username=username, display_name=display_name, role=role.value,
-        password_hash=password_hash, disabled=False, created_at=at))
-    (user_id,) = result.inserted_primary_key or (None,)
-    return User(int(user_id), username, display_name, role, False, at)
+        password_hash=password_hash, disabled=False, created_at=at).returning(users.c.id)
+    ).scalar_one()
+    return User(user_id, username, display_name, role, False, at)
 
 
 def user_by_name(repo: Repository, username: str) -> User | None:
@@ -118,8 +118,9 @@ def list_users(repo: Repository) -> list[User]:
 
 
 def count_enabled(repo: Repository, role: Role) -> int:
-    query = select(users.c.id).where(users.c.role == role.value, users.c.disabled.is_(False))
-    return len(repo.connection.execute(query).all())
+    query = select(func.count()).select_from(users).where(
+        users.c.role == role.value, users.c.disabled.is_(False))
+    return int(repo.connection.execute(query).scalar() or 0)
 
 
 def update_user(repo: Repository, user_id: int, **values: Any) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, tuple_, update
 
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocType, Identity
@@ -201,16 +201,22 @@ class Repository:
         if rows:
             self.connection.execute(insert(documents), rows)
 
-    def update_documents(self, rows: list[dict[str, Any]]) -> None:
-        """Each row: `id` plus the columns to set (all rows the same columns per call)."""
+    def update_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Each row: `id` plus the columns to set; one executemany per set of columns."""
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             by_columns.setdefault(tuple(sorted(row)), []).append(row)
         for columns, group in by_columns.items():
-            statement = update(documents).where(documents.c.id == _bind("doc_id")).values(
+            statement = update(table).where(table.c.id == _bind("doc_id")).values(
                 {name: _bind(name) for name in columns if name != "id"}
             )
             self.connection.execute(statement, [_rename(row) for row in group])
+
+    def update_documents(self, rows: list[dict[str, Any]]) -> None:
+        self.update_rows(documents, rows)
+
+    def update_versions(self, rows: list[dict[str, Any]]) -> None:
+        self.update_rows(versions, rows)
 
     # ---- versions ----------------------------------------------------------------------
     def insert_versions(self, rows: list[dict[str, Any]]) -> None:
