@@ -798,8 +798,9 @@ def test_the_worker_rechecks_a_batch_record_when_its_window_opens_and_syncs_it(
 
 def test_a_type_autocount_cloud_cannot_take_is_held_before_any_call(
         app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
-    configure(app, {"autocount": {"kind": "cloud", "book": "1"}})
-    ingest(app, files, order("SO-1"), invoice("INV-1"))
+    configure(app, {"autocount": {"kind": "cloud", "book": "1"},
+                    "mappings": {"terms": {"30 days": "C30"}}})
+    ingest(app, files, order("SO-1"), invoice("INV-1", terms="30 days"))
 
     assert outcome(app, "SO-1") is Outcome.HELD
     unsupported = finding(app, "SO-1", "TARGET_UNSUPPORTED")
@@ -812,4 +813,15 @@ def test_a_type_autocount_cloud_cannot_take_is_held_before_any_call(
     assert report.calls == 1
     assert book.held(DocType.SALES_ORDER) == []
     assert outcome(app, "SO-1") is Outcome.HELD
+
+
+def test_a_cloud_document_without_any_credit_term_is_held_before_any_call(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, {"autocount": {"kind": "cloud", "book": "1"}})
+    ingest(app, files, invoice("INV-1"))
+
+    unsupported = finding(app, "INV-1", "TARGET_UNSUPPORTED")
+    assert (unsupported["field"], outcome(app, "INV-1")) == ("terms", Outcome.HELD)
+    assert "credit term" in unsupported["message"]
+    assert dispatcher.run_once().calls == 0
 

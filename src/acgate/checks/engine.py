@@ -13,7 +13,8 @@ from acgate.checks.duplicates import check_duplicate_document, check_duplicate_p
 from acgate.checks.fulfilment import check_fulfilment
 from acgate.checks.mapping import check_mapping
 from acgate.checks.status import check_status
-from acgate.checks.timing import check_target, check_timing
+from acgate.checks.target import check_target
+from acgate.checks.timing import check_timing
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import Document
 from acgate.domain.findings import Finding, FindingSink, decide

@@ -101,7 +101,9 @@ def build_posting(doc: Document, company: Company, key: str, doc_no: str | None,
         lines=lines, key=key, doc_no=doc_no, reference=doc.reference,
         description=doc.notes, currency=doc.currency, currency_rate=doc.currency_rate,
         agent=_mapped(company, Table.AGENT, doc.agent),
-        terms=_mapped(company, Table.TERMS, doc.terms),
+        # AutoCount fills a document's term from its debtor; the Cloud API needs it sent.
+        terms=_mapped(company, Table.TERMS, doc.terms) if doc.terms
+        else (books[party].terms if party in books else None),
         location=_mapped(company, Table.LOCATION, doc.branch) if doc.branch
         else company.rules.default_location,
     )

@@ -9,10 +9,9 @@ from croniter import croniter
 
 from acgate.checks.context import Run
 from acgate.domain.codes import Code, Outcome
-from acgate.domain.documents import MASTER_TYPES, Identity, TradeDocument
+from acgate.domain.documents import Identity, TradeDocument
 from acgate.domain.findings import Suggestion
-from acgate.domain.posting import CLOUD_TYPES
-from acgate.domain.rules import TargetKind, Timing
+from acgate.domain.rules import Timing
 
 SATISFIED = frozenset({Outcome.SYNCED, Outcome.TRACKED})
 
@@ -38,27 +37,6 @@ def dependencies(run: Run) -> list[tuple[str, Identity | None, str]]:
         identity = run.facts.resolve(run.company_id, source, ref_type, ref_id, doc.source)
         found.append((written, identity, field))
     return found
-
-
-def check_target(run: Run) -> None:
-    """A type the rules sync but the company's AutoCount cannot take is held now, with a clear
-    finding, rather than failing at sync."""
-    doc_type = run.doc.type
-    if not run.rules.for_type(doc_type).sync:
-        return
-    if doc_type in MASTER_TYPES:
-        why = ("acgate checks customers, suppliers and items against AutoCount's master data "
-               "but does not create them there")
-    elif run.rules.autocount.kind is TargetKind.CLOUD and doc_type not in CLOUD_TYPES:
-        why = f"AutoCount Cloud's API has no {doc_type.value.replace('_', ' ')}"
-    else:
-        return
-    run.sink.add(
-        Code.TARGET_UNSUPPORTED, f"{why}; this book cannot take it from acgate",
-        source_value=doc_type.value,
-        suggestions=[Suggestion(f"set types.{doc_type.value}.sync to false: it is then "
-                                "tracked, and still feeds the ledger and the trace", "fix_rules")],
-    )
 
 
 def check_timing(run: Run) -> None:

@@ -228,11 +228,13 @@ class People:
         not tell which names exist.
         """
         name = username.strip().casefold()
+        # Made at the first sign-in of anyone, so that first call tells nothing either.
+        dummy = self._dummy()
         with self.store.transaction() as repo:
             found = stored.password_hash_of(repo, name)
         # Verified outside the transaction: argon2 is slow on purpose, and SQLite's write lock
         # is taken when a transaction begins.
-        password_hash = found[1] if found else self._dummy()
+        password_hash = found[1] if found else dummy
         try:
             self.hasher.verify(password_hash, password)
             matches = True
