@@ -323,6 +323,7 @@ def full_app() -> typer.Typer:
     """The command with every subcommand registered (some live in their own modules)."""
     import acgate.cli.demo
     import acgate.cli.sandbox
+    import acgate.cli.serve
     import acgate.cli.users
     import acgate.cli.worker  # noqa: F401
 

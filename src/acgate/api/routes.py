@@ -1,0 +1,10 @@
+"""The REST API (built on `acgate.http.auth`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def register(api: FastAPI) -> None:
+    """Add the REST routes to the app."""
+    del api

@@ -1,0 +1,2 @@
+"""acgate over HTTP: one FastAPI app serving the REST API (`acgate.api`) and the pages
+(`acgate.web`)."""

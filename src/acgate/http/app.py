@@ -1,0 +1,74 @@
+"""The app factory: the REST API and the pages over one opened workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from acgate import __version__
+from acgate.bootstrap import App
+from acgate.http.auth import LoginRequired
+
+STATIC = Path(__file__).parent.parent / "web" / "static"
+
+
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+def create_app(application: App) -> FastAPI:
+    """One FastAPI app; `acgate serve` runs it with uvicorn."""
+    api = FastAPI(title="acgate", version=__version__,
+                  description="The readiness gate between source systems and AutoCount: "
+                              "intake, the holding area, review actions, trace, mappings.",
+                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    api.state.acgate = application
+
+    @api.exception_handler(LoginRequired)
+    async def login_required(request: Request, _: LoginRequired) -> Response:
+        if _wants_page(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return JSONResponse({"error": "not signed in",
+                             "fix": "sign in, or send the session cookie"}, status_code=401)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> Response:
+        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code,
+                            headers=getattr(error, "headers", None))
+
+    @api.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, error: RequestValidationError) -> Response:
+        problems = [{"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
+                    for e in error.errors()]
+        return JSONResponse({"error": "the request does not fit the API",
+                             "problems": problems}, status_code=422)
+
+    @api.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> Response:
+        # Never a stack trace to the caller; the log has it.
+        return JSONResponse({"error": f"acgate could not do that: {type(error).__name__}",
+                             "fix": "try again; if it persists, the integration admin can "
+                                    "read the server log"}, status_code=500)
+
+    @api.get("/api/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers and its database can be read."""
+        with application.store.transaction() as repo:
+            repo.connection.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "version": __version__}
+
+    _include_faces(api)
+    return api
+
+
+def _include_faces(api: FastAPI) -> None:
+    """The REST routes and the pages register themselves on the app."""
+    from acgate.api.routes import register as register_api
+    from acgate.web.pages import register as register_pages
+
+    register_api(api)
+    register_pages(api)
