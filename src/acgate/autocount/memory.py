@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Iterator
 
 from acgate.autocount.errors import Duplicate, Rejected
@@ -34,6 +35,7 @@ class MemoryTarget:
         self.counters: dict[tuple[DocType, str], int] = {}
         self.master = master or MasterData()
         self.calls = 0
+        self._lock = threading.Lock()
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -49,6 +51,10 @@ class MemoryTarget:
         return f"{PREFIX[doc_type]}-{period}-{number:04d}"
 
     def post(self, posting: Posting, *, need_key: bool = False) -> Accepted:
+        with self._lock:  # the dispatcher posts from several threads
+            return self._post(posting)
+
+    def _post(self, posting: Posting) -> Accepted:
         self.calls += 1
         if posting.doc_type not in PREFIX:
             raise Rejected(f"{posting.doc_type.value} is not a document AutoCount posts")

@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -92,7 +94,7 @@ class Dispatcher:
     def __init__(self, store: Store, directory: CompanyDirectory,
                  targets: Callable[[str], Target], clock: Callable[[], dt.datetime],
                  worker: str = "dispatcher", lease: dt.timedelta = dt.timedelta(seconds=60),
-                 on_call: Callable[[], None] | None = None) -> None:
+                 on_call: Callable[[], None] | None = None, concurrency: int = 4) -> None:
         self.store = store
         self.directory = directory
         self.targets = targets
@@ -105,6 +107,8 @@ class Dispatcher:
         self.lease = max(lease, 2 * slowest + dt.timedelta(seconds=1))
         # A test hook run before each AutoCount call: fault tests kill the worker there.
         self.on_call = on_call
+        self.concurrency = max(concurrency, 1)
+        self._lock = threading.Lock()
 
     # ---- the outbox ------------------------------------------------------------------------
     def enqueue(self, company: str | None = None) -> int:
@@ -157,19 +161,34 @@ class Dispatcher:
             prepared = self._prepare_all(repo, entries)
         claimed_at = time.monotonic()
         attempts: list[Attempt] = []
-        for entry in entries:
-            target = self.targets(entry.company)
-            if not report.wait_seconds:
-                report.wait_seconds = budget_wait(target)
-            late = time.monotonic() - claimed_at > self.lease.total_seconds() / 2
-            if report.wait_seconds or late or entry.company in report.paused or \
-                    (company and entry.company != company):
-                attempts.append(Attempt(entry, "released"))
-                continue
-            attempt = self._attempt(entry, target, prepared[entry.id], report)
-            attempts.append(attempt)
-            if attempt.kind == "paused":
-                report.paused[entry.company] = attempt.message or ""
+        pending = list(entries)
+        size = 1  # the first call probes: a bad key or a spent budget costs one call, not four
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            while pending:
+                # A wave of calls at a time: AutoCount works on one while acgate reads another's
+                # answer, and a pause or a spent budget still stops the next wave.
+                wave: list[tuple[Entry, Future[Attempt]]] = []
+                while pending and len(wave) < size:
+                    entry = pending.pop(0)
+                    target = self.targets(entry.company)
+                    if not report.wait_seconds:
+                        report.wait_seconds = budget_wait(target)
+                    late = time.monotonic() - claimed_at > self.lease.total_seconds() / 2
+                    if report.wait_seconds or late or entry.company in report.paused or \
+                            (company and entry.company != company):
+                        attempts.append(Attempt(entry, "released"))
+                        continue
+                    wave.append((entry, pool.submit(self._attempt, entry, target,
+                                                    prepared[entry.id], report)))
+                for entry, future in wave:
+                    attempt = future.result()
+                    attempts.append(attempt)
+                    if attempt.kind == "paused":
+                        report.paused[entry.company] = attempt.message or ""
+                    if attempt.kind == "rate_limited":
+                        report.wait_seconds = max(report.wait_seconds, attempt.wait)
+                if wave and all(a.kind == "accepted" for a in attempts[-len(wave):]):
+                    size = self.concurrency
         self._record(attempts, report)
         return report
 
@@ -237,7 +256,6 @@ class Dispatcher:
         except InDoubt as error:
             return done("in_doubt", str(error))
         except RateLimited as error:
-            report.wait_seconds = max(report.wait_seconds, error.reset_after_seconds or 60.0)
             return done("rate_limited", str(error), wait=error.reset_after_seconds or 60.0)
         except TargetPaused as error:
             return done("paused", str(error))
@@ -246,7 +264,8 @@ class Dispatcher:
         return done("accepted", accepted=accepted)
 
     def _call(self, report: DispatchReport) -> None:
-        report.calls += 1
+        with self._lock:
+            report.calls += 1
         if self.on_call:
             self.on_call()
 

@@ -318,8 +318,4 @@ def _recheck_work(stored: StoredDocument, actor: str, reason: str, kind: str,
 
 def followers(repo: Repository, identities: Iterable[str]) -> list[int]:
     """Open documents that wait on any of these documents."""
-    return sorted({
-        doc_id for identity in identities
-        for doc_id in repo.ids_where(outcomes=(Outcome.WAITING, Outcome.HELD),
-                                     blocker=("document", identity))
-    })
+    return repo.blocked_by("document", identities, (Outcome.WAITING, Outcome.HELD))

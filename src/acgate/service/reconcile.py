@@ -7,7 +7,6 @@ document acgate synced that AutoCount no longer has is held as missing.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocType, party_kind
 from acgate.domain.findings import Finding, Suggestion
 from acgate.domain.masterdata import MasterData
+from acgate.domain.posting import Posting
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import recheck
 from acgate.storage.repository import StoredDocument
@@ -215,19 +215,29 @@ class Reconciler:
                     finding.message, kind="reconciled")
 
 
-def posting_dict(posting: Any) -> dict[str, Any]:
+def posting_dict(posting: Posting) -> dict[str, Any]:
     """A posting as JSON: what reconciliation later compares AutoCount's copy with."""
-    data: dict[str, Any] = dataclasses.asdict(posting)
+    return {
+        "doc_type": posting.doc_type.value, "date": posting.date.isoformat(),
+        "party_code": posting.party_code, "party_name": posting.party_name,
+        "key": posting.key, "doc_no": posting.doc_no, "reference": posting.reference,
+        "description": posting.description, "currency": posting.currency,
+        "currency_rate": _text(posting.currency_rate), "agent": posting.agent,
+        "terms": posting.terms, "location": posting.location,
+        "lines": [
+            {"line": line.line, "item": line.item, "uom": line.uom, "qty": str(line.qty),
+             "unit_price": _text(line.unit_price), "discount": line.discount,
+             "tax_code": line.tax_code, "location": line.location,
+             "description": line.description, "project": line.project,
+             "department": line.department,
+             "transfer": None if line.transfer is None else {
+                 "from_type": line.transfer.from_type.value,
+                 "from_doc_no": line.transfer.from_doc_no,
+                 "from_line": line.transfer.from_line, "from_uom": line.transfer.from_uom}}
+            for line in posting.lines
+        ],
+    }
 
-    def plain(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        if isinstance(value, Decimal | dt.date | DocType):
-            return str(value) if not isinstance(value, DocType) else value.value
-        return value
 
-    result: dict[str, Any] = plain(data)
-    return result
-
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

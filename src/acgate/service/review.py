@@ -25,6 +25,10 @@ class ReviewError(ValueError):
     """An action that cannot be taken, with what to do instead."""
 
 
+class UnknownDocument(ReviewError):
+    """No document goes by the reference given."""
+
+
 @dataclass(frozen=True, slots=True)
 class MappingResult:
     rechecked: int
@@ -45,7 +49,8 @@ def find_document(repo: Repository, ref: str) -> StoredDocument:
     if not candidates:
         candidates = repo.by_doc_id(ref)
     if not candidates:
-        raise ReviewError(f"no document {ref!r}; use source/type/id as `acgate queue` shows it")
+        raise UnknownDocument(
+            f"no document {ref!r}; use source/type/id as `acgate queue` shows it")
     if len(candidates) > 1:
         names = ", ".join(str(c.identity) for c in candidates)
         raise ReviewError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 
 from acgate.domain.masterdata import ItemRecord, ItemUom, MasterData, PartyRecord
@@ -36,6 +36,7 @@ __all__ = [
     "load_master_data",
     "load_master_files",
     "master_data_from_json",
+    "read_master_data",
 ]
 
 MAX_UOM_LENGTH = 8
@@ -68,6 +69,16 @@ def load_master_files(files: Iterable[Path | tuple[Path, str | None]]) -> Master
     for path, table in pairs:
         with path.open("rb") as stream:
             _read_file(stream, path.name, table, tables)
+    return _built(tables)
+
+
+def read_master_data(stream: BinaryIO, filename: str, table: str | None = None) -> MasterData:
+    """Load one master data file from an open stream (an upload), the format chosen by
+    `filename` as `load_master_data` chooses it by the path."""
+    if PurePath(filename).suffix.lower() not in ACCEPTED_SUFFIXES:
+        raise UnsupportedFile(filename, ACCEPTED_SUFFIXES)
+    tables = Tables()
+    _read_file(stream, PurePath(filename).name, table, tables)
     return _built(tables)
 
 

@@ -74,10 +74,11 @@ class Outbox:
         if self.connection.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list(self.connection.execute(query))
-        for row in rows:
-            self.connection.execute(update(outbox).where(outbox.c.id == row.id).values(
-                state="in_flight", lease_until=now + lease, worker=worker,
-                attempts=row.attempts + 1, updated_at=now))
+        self.repo.update_rows(outbox, [
+            {"id": row.id, "state": "in_flight", "lease_until": now + lease, "worker": worker,
+             "attempts": row.attempts + 1, "updated_at": now}
+            for row in rows
+        ])
         return [_claimed(row, row.state in ("in_doubt", "in_flight")) for row in rows]
 
     def settle(self, entry_id: int, now: dt.datetime, **values: Any) -> None:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
+from acgate.domain.access import Principal
 from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType, Identity
 from acgate.domain.findings import Finding
@@ -28,7 +29,10 @@ class QueueFilter:
     party: str | None = None
     company: str | None = None
     older_than: dt.timedelta | None = None
+    # "My queue": records owned by a role this person works for, or assigned to them by name.
+    mine: Principal | None = None
     limit: int | None = 200
+    offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,9 @@ def _filtered(query: Any, wanted: QueueFilter, now: dt.datetime) -> Any:
         query = query.where(documents.c.owner == wanted.owner)
     if wanted.assignee:
         query = query.where(documents.c.assignee == wanted.assignee)
+    if wanted.mine is not None:
+        query = query.where(or_(documents.c.owner.in_(sorted(wanted.mine.queue_owners)),
+                                documents.c.assignee == wanted.mine.username))
     if wanted.doc_type:
         query = query.where(documents.c.type == wanted.doc_type.value)
     if wanted.party:
@@ -86,6 +93,8 @@ def list_queue(repo: Repository, wanted: QueueFilter, now: dt.datetime) -> list[
     ).order_by(documents.c.first_received_at, documents.c.id)
     if wanted.limit is not None:
         query = query.limit(wanted.limit)
+    if wanted.offset:
+        query = query.offset(wanted.offset)
     rows = list(repo.connection.execute(query))
     found = repo.findings_of(row.id for row in rows)
     return [

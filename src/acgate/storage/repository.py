@@ -193,6 +193,18 @@ class Repository:
                 found.append((stored, posted))
         return found
 
+    def blocked_by(self, table: str, codes: Iterable[str],
+                   outcomes: Sequence[Outcome]) -> list[int]:
+        """Documents in these outcomes with a finding blocked on any of these codes."""
+        found: set[int] = set()
+        for chunk in _chunks(set(codes)):
+            query = select(findings.c.document_id).join(
+                documents, documents.c.id == findings.c.document_id).where(
+                findings.c.blocker_table == table, findings.c.blocker_code.in_(chunk),
+                documents.c.outcome.in_([o.value for o in outcomes]))
+            found.update(row[0] for row in self.connection.execute(query))
+        return sorted(found)
+
     def by_autocount_doc_no(self, doc_no: str) -> list[StoredDocument]:
         query = self._select_documents().where(documents.c.autocount_doc_no == doc_no)
         return [_stored(row) for row in self.connection.execute(query)]
