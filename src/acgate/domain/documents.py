@@ -52,6 +52,10 @@ class DocType(StrEnum):
     PURCHASE_INVOICE = "purchase_invoice"
 
 
+# Version and line numbers are stored as SQL integers, 32-bit on PostgreSQL.
+MAX_NUMBER = 2**31 - 1
+Number = Annotated[int, Field(le=MAX_NUMBER)]
+
 PARTY_TYPES = frozenset({DocType.CUSTOMER, DocType.SUPPLIER})
 MASTER_TYPES = PARTY_TYPES | {DocType.ITEM}
 TRADE_TYPES = frozenset(DocType) - MASTER_TYPES
@@ -144,7 +148,7 @@ class _Model(BaseModel):
 class Approval(_Model):
     by: Text
     at: Instant
-    version: int = Field(ge=1)
+    version: Number = Field(ge=1)
 
 
 class Party(_Model):
@@ -164,11 +168,11 @@ class DocRef(_Model):
 
 
 class LineRef(DocRef):
-    line: int
+    line: Number
 
 
 class Line(_Model):
-    line: int
+    line: Number
     item: Text
     description: OptText = None
     uom: Text
@@ -205,7 +209,7 @@ class Envelope(_Model):
     source: Text
     type: DocType
     id: Text
-    version: int | None = Field(default=None, ge=1)
+    version: Number | None = Field(default=None, ge=1)
     updated_at: Instant | None = None
     status: Text
     approval: Approval | None = None

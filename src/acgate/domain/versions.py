@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
+from acgate.domain.documents import MAX_NUMBER
 from acgate.domain.values import to_instant
 
 
@@ -19,7 +20,8 @@ class VersionKey(NamedTuple):
         if not isinstance(payload, dict):
             return cls(None, None)
         version = payload.get("version")
-        number = version if isinstance(version, int) and not isinstance(version, bool) else None
+        number = version if isinstance(version, int) and not isinstance(version, bool) \
+            and 1 <= version <= MAX_NUMBER else None
         try:
             stamp = to_instant(payload.get("updated_at")) if payload.get("updated_at") else None
         except ValueError:

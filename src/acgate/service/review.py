@@ -194,9 +194,7 @@ class Review:
                 "data": {"table": table.value, "source": source, "target": target_code},
             }])
             self.directory.forget(company)
-            blocker_code = source.casefold() if table is Table.UOM else source
-            ids = repo.ids_where(company=company, outcomes=(Outcome.HELD, Outcome.WAITING),
-                                 blocker=(table.value, blocker_code))
+            ids = _waiting_on(repo, company, table, source)
             before = {s.id: s.outcome for s in repo.by_ids(ids)}
             verdicts = self.recheck_ids(
                 repo, ids, actor, f"mapping {table.value} {source} -> {target_code} added",
@@ -205,6 +203,19 @@ class Review:
                  if before[v.work.document_id] in (Outcome.HELD, Outcome.WAITING)
                  and v.outcome not in (Outcome.HELD, Outcome.WAITING)]
         return MappingResult(len(verdicts), moved)
+
+    def waiting_on(self, company: str, table: Table, source_code: str) -> int:
+        """How many held or waiting records have a finding that a mapping of `source_code` in
+        `table` answers (adding it re-checks them)."""
+        with self.store.transaction() as repo:
+            return len(_waiting_on(repo, self.directory.company_of(company), table,
+                                   source_code.strip()))
+
+
+def _waiting_on(repo: Repository, company: str, table: Table, source: str) -> list[int]:
+    blocker_code = source.casefold() if table is Table.UOM else source
+    return repo.ids_where(company=company, outcomes=(Outcome.HELD, Outcome.WAITING),
+                          blocker=(table.value, blocker_code))
 
 
 def _require_reason(text: str, action: str) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from acgate.domain.access import Principal
 from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType, Identity
-from acgate.domain.findings import Finding
+from acgate.domain.findings import Finding, Suggestion
 from acgate.storage.repository import Repository, finding_from_row
 from acgate.storage.tables import documents, findings, versions
 
@@ -31,6 +31,8 @@ class QueueFilter:
     older_than: dt.timedelta | None = None
     # "My queue": records owned by a role this person works for, or assigned to them by name.
     mine: Principal | None = None
+    # Held on one missing mapping: (company, table, code) as a `Cause` names it.
+    blocker: tuple[str, str, str] | None = None
     limit: int | None = 200
     offset: int = 0
 
@@ -81,20 +83,27 @@ def _filtered(query: Any, wanted: QueueFilter, now: dt.datetime) -> Any:
     if wanted.code:
         query = query.where(documents.c.id.in_(
             select(findings.c.document_id).where(findings.c.code == wanted.code.upper())))
+    if wanted.blocker is not None:
+        company, table, code = wanted.blocker
+        query = query.where(documents.c.id.in_(select(findings.c.document_id).where(
+            findings.c.company == company, findings.c.blocker_table == table,
+            findings.c.blocker_code == code)))
     return query
 
 
 def list_queue(repo: Repository, wanted: QueueFilter, now: dt.datetime) -> list[QueueRow]:
     """Oldest first: the record that has waited longest is the one to look at."""
-    query = _filtered(
-        select(documents, versions.c.version).select_from(
-            documents.outerjoin(versions, versions.c.id == documents.c.current_version_id)),
-        wanted, now,
-    ).order_by(documents.c.first_received_at, documents.c.id)
+    order = (documents.c.first_received_at, documents.c.id)
+    page = _filtered(select(documents.c.id), wanted, now).order_by(*order)
     if wanted.limit is not None:
-        query = query.limit(wanted.limit)
+        page = page.limit(wanted.limit)
     if wanted.offset:
-        query = query.offset(wanted.offset)
+        page = page.offset(wanted.offset)
+    # The page's ids first, from the queue index alone; only those rows are then read whole, so
+    # a deep page costs no more than the first.
+    query = select(documents, versions.c.version).select_from(
+        documents.outerjoin(versions, versions.c.id == documents.c.current_version_id)
+    ).where(documents.c.id.in_(page)).order_by(*order)
     rows = list(repo.connection.execute(query))
     found = repo.findings_of(row.id for row in rows)
     return [
@@ -132,3 +141,45 @@ def summary(repo: Repository, company: str | None = None) -> dict[str, Any]:
             for row in repo.connection.execute(by_code.order_by(func.count().desc()))
         ],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """Records held on one missing mapping: adding it re-checks them all at once."""
+
+    company: str
+    table: str
+    code: str  # as the finding's blocker has it (a UOM word casefolded)
+    records: int
+    suggestions: tuple[Suggestion, ...]  # the ways out one of those findings offers
+
+    @property
+    def source_code(self) -> str:
+        """The code as the source spells it, for the mapping to add."""
+        return next((s.source_code for s in self.suggestions if s.source_code), self.code)
+
+
+def causes(repo: Repository, wanted: QueueFilter, now: dt.datetime,
+           limit: int = 10) -> list[Cause]:
+    """The missing mappings that hold most of the records `wanted` selects, most first."""
+    records = func.count(findings.c.document_id.distinct())
+    # A join rather than `IN (selected ids)`: the blocker index is read in order and each
+    # finding's document checked by its key, instead of materialising every selected id.
+    query = _filtered(
+        select(findings.c.company, findings.c.blocker_table, findings.c.blocker_code, records,
+               func.min(findings.c.id))
+        .select_from(findings.join(documents, documents.c.id == findings.c.document_id))
+        .where(findings.c.blocker_table.is_not(None),
+               findings.c.outcome != Outcome.READY.value),
+        wanted, now,
+    ).group_by(findings.c.company, findings.c.blocker_table, findings.c.blocker_code) \
+        .order_by(records.desc(), findings.c.blocker_code).limit(limit)
+    groups = list(repo.connection.execute(query))
+    examples = {row.id: row for row in repo.connection.execute(
+        select(findings.c.id, findings.c.suggestions).where(
+            findings.c.id.in_([group[4] for group in groups])))}
+    return [
+        Cause(company, table, code, count, tuple(
+            Suggestion(**s) for s in (examples[example].suggestions or [])))
+        for company, table, code, count, example in groups
+    ]

@@ -71,6 +71,13 @@ documents = Table(
     Index("ix_documents_doc_id", "doc_id", "type"),
     Index("ix_documents_company_outcome", "company", "outcome"),
     Index("ix_documents_autocount_doc_no", "autocount_doc_no"),
+    # The queue's order (oldest first) with the outcome it filters on: a page, however deep, and
+    # its count read this index alone.
+    Index("ix_documents_queue", "first_received_at", "id", "outcome"),
+    # A role's or a party's records ("accounts, older than 3 days") found and counted from the
+    # index.
+    Index("ix_documents_owner", "owner", "outcome", "first_received_at"),
+    Index("ix_documents_party", "party_code", "outcome", "first_received_at"),
 )
 
 # Every delivery of a version that was stored. `raw` is the payload exactly as received (text),
@@ -117,9 +124,14 @@ findings = Table(
     Column("blocker_table", String(32)),
     Column("blocker_code", String(512)),
     Column("released_by", Text),
-    Index("ix_findings_document", "document_id"),
-    Index("ix_findings_code", "company", "code"),
-    Index("ix_findings_blocker", "company", "blocker_table", "blocker_code"),
+    # Findings are looked up by document, by code and by the mapping that blocks them; the
+    # trailing columns let the queue's filters and its causes (grouped by blocker, joined to the
+    # documents from either side) be answered from the indexes alone.
+    Index("ix_findings_document", "document_id", "blocker_table", "blocker_code", "company",
+          "outcome"),
+    Index("ix_findings_code", "code", "company", "document_id"),
+    Index("ix_findings_blocker", "blocker_table", "blocker_code", "company", "outcome",
+          "document_id"),
 )
 
 # Append-only: who did what to which record, when and why. Triggers refuse updates and deletes.
@@ -135,6 +147,7 @@ events = Table(
     Column("reason", Text),
     Column("data", JSON),
     Index("ix_events_document", "document_id"),
+    Index("ix_events_kind_at", "kind", "at"),  # the dashboard's inflow and outflow per day
 )
 
 # Duplicate-document keys (unique reference, natural key) of each document's current version.

@@ -1,0 +1,114 @@
+"""Users and source API keys over HTTP, for the integration admin (as `acgate users` and
+`acgate sources` on the server)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from acgate.api.common import PREFIX, AppDep
+from acgate.api.errors import ApiProblem, answering, errors
+from acgate.api.models import KeyIn, KeyOut, NewKeyOut, RoleIn, UserIn, UserOut
+from acgate.api.session import user_out
+from acgate.bootstrap import App
+from acgate.domain.access import Action
+from acgate.http.auth import Caller, allowed
+from acgate.service.people import PeopleError
+from acgate.storage.people import ApiKey, User, api_key_by_id
+
+router = APIRouter(prefix=PREFIX, tags=["users and sources"])
+
+UserAdmin = Annotated[Caller, Depends(allowed(Action.MANAGE_USERS))]
+SourceAdmin = Annotated[Caller, Depends(allowed(Action.MANAGE_SOURCES))]
+Username = Annotated[str, Path(max_length=64)]
+
+
+def _existing(app: App, username: str) -> User:
+    try:
+        return app.people.user(username)
+    except PeopleError as error:
+        raise ApiProblem(404, str(error), record=username) from None
+
+
+@router.get("/users", dependencies=[Depends(allowed(Action.MANAGE_USERS))],
+            responses=errors(401, 403))
+def users(app: AppDep) -> list[UserOut]:
+    """Everyone who may sign in, and who may no longer."""
+    return [user_out(user) for user in app.people.users()]
+
+
+@router.post("/users", status_code=201, responses=errors(400, 401, 403, 409, 422))
+def add_user(body: UserIn, who: UserAdmin, app: AppDep) -> UserOut:
+    """Add a person who may sign in."""
+    name = body.username.casefold()
+    try:
+        app.people.user(name)
+    except PeopleError:
+        pass  # nobody has the name: the one answer that lets us go on
+    else:
+        raise ApiProblem(409, f"there is already a user {name!r}", record=name,
+                         fix=f"change their role with PUT {PREFIX}/users/{name}/role")
+    with answering(name, refused=422):
+        return user_out(app.people.add_user(name, body.role, body.password, who.actor,
+                                            body.display_name))
+
+
+@router.put("/users/{username}/role", responses=errors(400, 401, 403, 404, 409, 422))
+def set_role(username: Username, body: RoleIn, who: UserAdmin, app: AppDep) -> UserOut:
+    """Give a user another role; their open sessions end so it applies at once."""
+    user = _existing(app, username)
+    with answering(user.username):
+        return user_out(app.people.set_role(user.username, body.role, who.actor))
+
+
+@router.post("/users/{username}/disable", responses=errors(401, 403, 404, 409, 422))
+def disable_user(username: Username, who: UserAdmin, app: AppDep) -> UserOut:
+    """Stop a user signing in; their open sessions end."""
+    user = _existing(app, username)
+    with answering(user.username):
+        return user_out(app.people.disable(user.username, who.actor))
+
+
+@router.post("/users/{username}/enable", responses=errors(401, 403, 404, 409, 422))
+def enable_user(username: Username, who: UserAdmin, app: AppDep) -> UserOut:
+    """Let a disabled user sign in again."""
+    user = _existing(app, username)
+    with answering(user.username):
+        return user_out(app.people.enable(user.username, who.actor))
+
+
+def key_out(key: ApiKey) -> KeyOut:
+    return KeyOut(key_id=key.key_id, source=key.source, created_by=key.created_by,
+                  created_at=key.created_at, revoked_at=key.revoked_at,
+                  last_used_at=key.last_used_at, active=key.active)
+
+
+@router.get("/source-keys", dependencies=[Depends(allowed(Action.MANAGE_SOURCES))],
+            responses=errors(401, 403, 422))
+def source_keys(app: AppDep,
+                source: Annotated[str | None, Query(max_length=128)] = None) -> list[KeyOut]:
+    """Every source API key by its id (never the key), revoked ones too."""
+    return [key_out(key) for key in app.people.keys(source)]
+
+
+@router.post("/source-keys", status_code=201, responses=errors(400, 401, 403, 422))
+def add_source_key(body: KeyIn, who: SourceAdmin, app: AppDep) -> NewKeyOut:
+    """A new API key for a source system. The secret is in this answer and nowhere else."""
+    with answering(body.source, refused=422):
+        made = app.people.add_key(body.source, who.actor)
+    return NewKeyOut(key=key_out(made.key), secret=made.secret,
+                     signing_secret=made.signing_secret)
+
+
+@router.delete("/source-keys/{key_id}", responses=errors(401, 403, 404, 409, 422))
+def revoke_source_key(key_id: Annotated[str, Path(max_length=64)], who: SourceAdmin,
+                      app: AppDep) -> KeyOut:
+    """Refuse a key from now on."""
+    with app.store.transaction() as repo:
+        found = api_key_by_id(repo, key_id.strip())
+    if found is None:
+        raise ApiProblem(404, f"no API key {key_id!r}", record=key_id,
+                         fix=f"GET {PREFIX}/source-keys lists them")
+    with answering(key_id):
+        return key_out(app.people.revoke_key(key_id, who.actor))

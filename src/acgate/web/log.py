@@ -1,0 +1,42 @@
+"""The integration log: every call acgate made to AutoCount, newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from acgate.bootstrap import App
+from acgate.http.auth import Viewer, application
+from acgate.storage.views import SyncLogFilter, count_sync_log, sync_log
+from acgate.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 100
+# What a sync attempt may come back as (the dispatcher's words).
+RESULTS = ("accepted", "rejected", "failed", "unsupported", "in_doubt", "unavailable",
+           "rate_limited", "paused")
+
+
+@router.get("/log")
+def integration_log(request: Request, who: Viewer, app: Annotated[App, Depends(application)],
+                    result: str = "", company: str = "",
+                    page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> Response:
+    wanted = SyncLogFilter(company=company or None, result=result or None, limit=PAGE_SIZE,
+                           offset=(page - 1) * PAGE_SIZE)
+    with app.store.transaction() as repo:
+        attempts = sync_log(repo, wanted)
+        total = count_sync_log(repo, wanted)
+    pages = max(-(-total // PAGE_SIZE), 1)
+
+    def link(to: int) -> str:
+        given = {"result": result, "company": company, "page": to if to > 1 else ""}
+        return "/log?" + urlencode({k: v for k, v in given.items() if v != ""})
+
+    return render(request, "log.html", {
+        "attempts": attempts, "total": total, "page": page, "pages": pages, "link": link,
+        "result": result, "results": RESULTS, "company": company,
+        "companies": sorted(app.directory.rules)}, who)

@@ -1,0 +1,128 @@
+"""Users, source keys, master data, rules and companies over HTTP, each change by the signed-in
+admin."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from acgate.bootstrap import App
+from acgate.storage.tables import events
+from integration.support import MASTER
+
+from .conftest import PASSWORD, SignIn
+
+
+def test_an_admin_adds_a_user_who_can_then_sign_in(sign_in: SignIn,
+                                                    anonymous: TestClient) -> None:
+    admin = sign_in("ian")
+
+    added = admin.post("/api/v1/users", json={"username": "Mei.Ling", "role": "accounts",
+                                              "password": PASSWORD, "display_name": "Mei Ling"})
+
+    assert added.status_code == 201, added.text
+    assert added.json()["username"] == "mei.ling"
+    assert anonymous.post("/api/v1/session", json={
+        "username": "mei.ling", "password": PASSWORD}).status_code == 200
+    listed = [u["username"] for u in admin.get("/api/v1/users").json()]
+    assert "mei.ling" in listed
+    again = admin.post("/api/v1/users", json={"username": "mei.ling", "role": "viewer",
+                                              "password": PASSWORD})
+    assert again.status_code == 409
+    assert again.json()["fix"] == "change their role with PUT /api/v1/users/mei.ling/role"
+    short = admin.post("/api/v1/users", json={"username": "kim", "role": "viewer",
+                                              "password": "short"})
+    assert short.status_code == 422
+    assert "at least 10 characters" in short.json()["error"]
+
+
+def test_disabling_a_user_ends_their_sessions_and_keeps_one_admin(sign_in: SignIn,
+                                                                  app: App) -> None:
+    admin, clerk = sign_in("ian"), sign_in("omar")
+
+    disabled = admin.post("/api/v1/users/omar/disable")
+
+    assert disabled.status_code == 200
+    assert disabled.json()["disabled"] is True
+    assert clerk.get("/api/v1/me").status_code == 401
+    assert admin.post("/api/v1/users/omar/disable").status_code == 409
+    assert admin.post("/api/v1/users/omar/enable").json()["disabled"] is False
+    last = admin.put("/api/v1/users/ian/role", json={"role": "viewer"})
+    assert last.status_code == 409
+    assert "last integration admin" in last.json()["error"]
+    assert admin.post("/api/v1/users/nobody/disable").status_code == 404
+    actors = {e.kind: e.actor for e in _people_events(app)}
+    assert actors["user_disabled"] == actors["user_enabled"] == "ian"
+
+
+def _people_events(app: App) -> list[Any]:
+    with app.store.transaction() as repo:
+        return list(repo.connection.execute(select(events).where(events.c.document_id.is_(None))))
+
+
+def test_a_source_key_is_shown_once_and_can_be_revoked(sign_in: SignIn,
+                                                       anonymous: TestClient) -> None:
+    admin = sign_in("ian")
+
+    made = admin.post("/api/v1/source-keys", json={"source": "shop"})
+
+    assert made.status_code == 201
+    secret, key_id = made.json()["secret"], made.json()["key"]["key_id"]
+    listed = admin.get("/api/v1/source-keys").json()
+    assert [(k["key_id"], k["active"]) for k in listed] == [(key_id, True)]
+    assert secret not in json.dumps(listed)
+    assert admin.delete(f"/api/v1/source-keys/{key_id}").status_code == 200
+    assert admin.delete(f"/api/v1/source-keys/{key_id}").status_code == 409
+    assert admin.delete("/api/v1/source-keys/ak_000000000000").status_code == 404
+    bad = admin.post("/api/v1/source-keys", json={"source": "shop front"})
+    assert bad.status_code == 422
+    assert "not a source name" in bad.json()["error"]
+
+
+def test_master_data_is_counted_and_replaced_by_an_upload(sign_in: SignIn) -> None:
+    viewer = sign_in("vera")
+    before = viewer.get("/api/v1/master/acme").json()
+    assert (before["loaded_from"], before["counts"]["items"]) == ("master.json", 2)
+    bigger = {**MASTER, "items": [*MASTER["items"], {
+        "code": "NEW-1", "description": "New", "base_uom": "PCS",
+        "uoms": [{"uom": "PCS", "rate": "1"}]}]}
+
+    loaded = sign_in("aisha").post("/api/v1/master/acme", files={
+        "file": ("autocount.json", json.dumps(bigger).encode(), "application/json")})
+
+    assert loaded.status_code == 200, loaded.text
+    assert (loaded.json()["loaded_from"], loaded.json()["counts"]["items"]) == (
+        "autocount.json", 3)
+    assert sign_in("omar").post("/api/v1/master/acme", files={
+        "file": ("autocount.json", b"{}", "application/json")}).status_code == 403
+
+
+def test_a_bad_master_file_names_each_row_and_field(sign_in: SignIn) -> None:
+    broken = {**MASTER, "items": [{"code": "X-1", "base_uom": "PCS",
+                                   "uoms": [{"uom": "PCS", "rate": "-1"}]}]}
+
+    answer = sign_in("aisha").post("/api/v1/master/acme", files={
+        "file": ("autocount.json", json.dumps(broken).encode(), "application/json")})
+
+    assert answer.status_code == 422
+    error = answer.json()
+    assert "nothing was loaded" in error["error"]
+    assert error["problems"]
+    assert all(p["record"] and p["fix"] for p in error["problems"])
+
+
+def test_rules_and_companies_are_readable_and_an_unknown_company_is_404(sign_in: SignIn) -> None:
+    viewer = sign_in("vera")
+
+    assert viewer.get("/api/v1/companies").json() == [
+        {"company": "acme", "name": "Acme Trading Sdn Bhd"}]
+    rules = viewer.get("/api/v1/rules/acme").json()
+    assert rules["company"] == "acme"
+    assert rules["types"]["sales_order"]["max_wait"]
+    for path in ("/api/v1/rules/nope", "/api/v1/master/nope"):
+        answer = viewer.get(path)
+        assert answer.status_code == 404
+        assert "company 'nope' has no rules file" in answer.json()["error"]

@@ -1,0 +1,247 @@
+"""The holding area over HTTP: the queue and its filters, a record's trace, and every action,
+each recorded with the signed-in person as the actor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from acgate.autocount.errors import Rejected
+from acgate.autocount.memory import MemoryTarget
+from acgate.autocount.target import Accepted
+from acgate.bootstrap import App
+from acgate.domain.posting import Posting
+from acgate.service.dispatch import Dispatcher
+from acgate.sources.records import RawRecord
+from integration.support import Clock, line, order, trade
+
+from .conftest import SignIn
+
+SO_1 = "shop/sales_order/SO-1"
+RATE_MISMATCH = [line(uom="ctn", qty="1", unit_price="140.00", uom_rate="10")]
+CARTON = [line(uom="carton", qty="1", unit_price="140.00")]
+
+
+def ingest(app: App, *documents: dict[str, Any]) -> None:
+    app.intake.ingest([RawRecord(f"test item {n}", doc) for n, doc in enumerate(documents, 1)],
+                      actor="setup")
+
+
+def trace(client: TestClient, ref: str) -> dict[str, Any]:
+    answer = client.get(f"/api/v1/documents/{ref}")
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_accounts_releases_with_a_reason_and_the_trace_names_them(app: App,
+                                                                   sign_in: SignIn) -> None:
+    ingest(app, order("SO-1", lines=RATE_MISMATCH))
+    clerk = sign_in("aisha")
+
+    answer = clerk.post(f"/api/v1/documents/{SO_1}/release",
+                        json={"reason": "carton of 10 agreed"})
+
+    assert answer.status_code == 200, answer.text
+    record = answer.json()
+    assert (record["identity"], record["outcome"]) == (SO_1, "ready")
+    assert record["findings"][0]["released_by"] == "aisha: carton of 10 agreed"
+    last = trace(clerk, "SO-1")["events"][-1]
+    assert (last["kind"], last["actor"], last["reason"]) == (
+        "released", "aisha", "carton of 10 agreed")
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}, {"why": "x"}])
+def test_a_release_needs_a_reason(app: App, sign_in: SignIn, body: dict[str, str]) -> None:
+    ingest(app, order("SO-1", lines=RATE_MISMATCH))
+
+    answer = sign_in("aisha").post(f"/api/v1/documents/{SO_1}/release", json=body)
+
+    assert answer.status_code == 422
+    error = answer.json()
+    assert error["error"] == "the request does not fit the API"
+    assert {p["field"] for p in error["problems"]} & {"reason", "why"}
+
+
+def test_a_refused_action_names_the_record_and_what_to_do(app: App, sign_in: SignIn) -> None:
+    ingest(app, order("SO-1", lines=CARTON), order("SO-2"))
+    clerk = sign_in("aisha")
+
+    firm = clerk.post(f"/api/v1/documents/{SO_1}/release", json={"reason": "ship it"})
+    assert firm.status_code == 409
+    assert firm.json()["record"] == SO_1
+    assert "UOM_UNKNOWN" in firm.json()["error"] and "add the mapping" in firm.json()["error"]
+    ready = clerk.post("/api/v1/documents/SO-2/release", json={"reason": "why not"})
+    assert ready.status_code == 409
+    missing = clerk.post("/api/v1/documents/shop/sales_order/SO-404/release",
+                         json={"reason": "x"})
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "no document 'shop/sales_order/SO-404'; use "
+                                       "source/type/id as `acgate queue` shows it",
+                              "fix": "use source/type/id as the queue shows it",
+                              "record": "shop/sales_order/SO-404"}
+
+
+def test_reject_assign_and_comment_are_each_an_event_by_the_caller(app: App,
+                                                                    sign_in: SignIn) -> None:
+    ingest(app, order("SO-1", lines=RATE_MISMATCH), order("SO-2", lines=RATE_MISMATCH))
+    clerk = sign_in("omar")
+
+    assigned = clerk.post("/api/v1/documents/SO-1/assign",
+                          json={"to": "Aisha", "reason": "she agreed the price"})
+    assert assigned.status_code == 200
+    assert assigned.json()["assignee"] == "aisha"
+    assert clerk.post("/api/v1/documents/SO-1/comment",
+                      json={"text": "customer called"}).status_code == 200
+    rejected = clerk.post("/api/v1/documents/SO-2/reject", json={"reason": "duplicate"})
+    assert rejected.json()["outcome"] == "rejected"
+
+    kinds = [(e["kind"], e["actor"], e["reason"]) for e in trace(clerk, "SO-1")["events"][1:]]
+    assert kinds == [("assigned", "omar", "she agreed the price"),
+                     ("commented", "omar", "customer called")]
+    assert trace(clerk, "SO-2")["events"][-1]["actor"] == "omar"
+    nobody = clerk.post("/api/v1/documents/SO-1/assign", json={"to": "nobody"})
+    assert nobody.status_code == 422
+    assert "no user 'nobody'" in nobody.json()["error"]
+
+
+def test_my_queue_has_my_roles_records_and_those_assigned_to_me(app: App,
+                                                                 sign_in: SignIn) -> None:
+    ingest(app, order("SO-1", lines=CARTON),  # UOM_UNKNOWN: accounts
+           order("SO-2", status="draft"),  # STATUS_NOT_READY: operations
+           order("SO-3", status="draft"))
+    clerk = sign_in("omar")
+    clerk.post("/api/v1/documents/SO-1/assign", json={"to": "omar"})
+
+    def mine(user: str) -> list[str]:
+        rows = sign_in(user).get("/api/v1/queue", params={"mine": "true"}).json()["rows"]
+        return [row["identity"] for row in rows]
+
+    assert mine("omar") == [SO_1, "shop/sales_order/SO-2", "shop/sales_order/SO-3"]
+    assert mine("aisha") == [SO_1]
+    assert mine("vera") == []
+
+
+def test_the_queue_filters_pages_and_counts(app: App, sign_in: SignIn, clock: Clock) -> None:
+    ingest(app, order("SO-1", lines=CARTON))
+    clock.advance(dt.timedelta(hours=30))
+    ingest(app, order("SO-2", lines=CARTON), order("SO-3", status="draft"),
+           order("SO-4", party="C-9999"),
+           trade("delivery_order", "DO-1", status="picking", lines=[line(unit_price=None)]))
+    viewer = sign_in("vera")
+
+    def identities(**params: Any) -> list[str]:
+        answer = viewer.get("/api/v1/queue", params=params)
+        assert answer.status_code == 200, answer.text
+        return [row["identity"].rsplit("/", 1)[1] for row in answer.json()["rows"]]
+
+    assert identities() == ["SO-1", "SO-2", "SO-3", "SO-4", "DO-1"]
+    assert identities(code="UOM_UNKNOWN") == ["SO-1", "SO-2"]
+    assert identities(owner="operations") == ["SO-3", "DO-1"]
+    assert identities(type="delivery_order") == ["DO-1"]
+    assert identities(party="C-9999") == ["SO-4"]
+    assert identities(older_than="24h") == ["SO-1"]
+    assert identities(outcome=["held"], code="PARTY_UNMAPPED") == ["SO-4"]
+    page = viewer.get("/api/v1/queue", params={"limit": 2, "offset": 1}).json()
+    assert (page["total"], [r["identity"][-4:] for r in page["rows"]]) == (5, ["SO-2", "SO-3"])
+    row = page["rows"][0]
+    assert (row["outcome"], row["owner"], row["findings"][0]["field"]) == (
+        "held", "accounts", "lines[0].uom")
+    summary = viewer.get("/api/v1/summary").json()
+    assert summary["outcomes"] == {"held": 3, "waiting": 2}
+    assert {"code": "UOM_UNKNOWN", "owner": "accounts", "count": 2} in summary["open_findings"]
+
+
+@pytest.mark.parametrize(("age", "said"), [("soon", "should match pattern"),
+                                           ("24", "should match pattern"),
+                                           ("99999999999d", "days")])
+def test_a_bad_age_names_the_field(sign_in: SignIn, age: str, said: str) -> None:
+    answer = sign_in("vera").get("/api/v1/queue", params={"older_than": age})
+
+    assert answer.status_code == 422
+    [problem] = answer.json()["problems"]
+    assert problem["field"] == "older_than"
+    assert said in problem["problem"]
+
+
+def test_a_mapping_moves_on_the_records_waiting_on_it(app: App, sign_in: SignIn) -> None:
+    ingest(app, order("SO-1", lines=CARTON), order("SO-2", lines=CARTON))
+    clerk = sign_in("omar")  # may map from a suggestion, not edit mappings at large
+
+    answer = clerk.post("/api/v1/mappings", json={
+        "table": "uom", "source_code": "carton", "target_code": "CTN", "reason": "12 a carton"})
+
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["moved_on"] == [SO_1, "shop/sales_order/SO-2"]
+    assert result["mapping"]["added_by"] == "omar"
+    assert trace(clerk, "SO-1")["events"][-1]["actor"] == "omar"
+    nothing_waits = clerk.post("/api/v1/mappings", json={
+        "table": "uom", "source_code": "crate", "target_code": "CTN"})
+    assert nothing_waits.status_code == 403
+    assert nothing_waits.json()["fix"] == "ask someone who may manage mappings"
+    editor = sign_in("aisha").post("/api/v1/mappings", json={
+        "table": "uom", "source_code": "crate", "target_code": "CTN"})
+    assert editor.status_code == 200
+    unknown = sign_in("aisha").post("/api/v1/mappings", json={
+        "table": "uom", "source_code": "bag", "target_code": "BAG"})
+    assert unknown.status_code == 422
+    assert "not among AutoCount's uom codes" in unknown.json()["error"]
+    listed = sign_in("vera").get("/api/v1/mappings", params={"table": "uom"}).json()
+    assert [(m["source_code"], m["target_code"], m["origin"]) for m in listed] == [
+        ("pcs", "PCS", "rules"), ("ctn", "CTN", "rules"),
+        ("carton", "CTN", "person"), ("crate", "CTN", "person")]
+
+
+def test_a_recheck_applies_the_rules_as_of_now(app: App, sign_in: SignIn,
+                                               clock: Clock) -> None:
+    ingest(app, order("SO-1", status="draft"))
+    clock.advance(dt.timedelta(hours=49))
+
+    answer = sign_in("omar").post(f"/api/v1/documents/{SO_1}/recheck")
+
+    assert answer.status_code == 200
+    assert answer.json()["outcome"] == "held"
+    assert "WAIT_EXPIRED" in [f["code"] for f in answer.json()["findings"]]
+
+
+class RefusingOnce(MemoryTarget):
+    """A book that refuses the first document it is sent, as AutoCount does a locked period."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = False
+
+    def post(self, posting: Posting, *, need_key: bool = False) -> Accepted:
+        if not self.refused:
+            self.refused = True
+            raise Rejected("the period is locked", 400)
+        return super().post(posting, need_key=need_key)
+
+
+def test_a_refused_sync_is_retried_and_logged(app: App, sign_in: SignIn, clock: Clock) -> None:
+    ingest(app, order("SO-1"))
+    dispatcher = Dispatcher(app.store, app.directory, lambda _: book, clock, worker="w1")
+    book = RefusingOnce()
+    dispatcher.run_once()
+    clerk = sign_in("aisha")
+
+    assert clerk.post("/api/v1/documents/SO-1/retry", json={"reason": "period unlocked"}) \
+        .json()["outcome"] == "ready"
+    dispatcher.run_once()
+
+    found = trace(clerk, "SO-1")
+    number = found["autocount_doc_no"]
+    assert number and trace(clerk, number)["identity"] == SO_1
+    assert [(a["result"], a["message"]) for a in found["sync_attempts"]] == [
+        ("rejected", "the period is locked"), ("accepted", None)]
+    log = clerk.get("/api/v1/sync-attempts").json()
+    assert log["total"] == 2
+    assert [row["result"] for row in log["rows"]] == ["accepted", "rejected"]
+    assert clerk.get("/api/v1/sync-attempts", params={"result": "rejected"}).json()["total"] == 1
+    again = clerk.post("/api/v1/documents/SO-1/retry", json={"reason": "again"})
+    assert again.status_code == 409
+    assert again.json()["error"] == f"{SO_1} has no failed sync to retry"
