@@ -262,14 +262,9 @@ class TradeDocument(Envelope):
         return self
 
 
-class PartyDocument(Envelope):
-    code: Text
-    name: OptText = None
-    tin: OptText = None
-    brn: OptText = None
-    email: OptText = None
-    phone: OptText = None
-    address: OptText = None
+class PartyDocument(Envelope, Party):
+    """A customer or supplier as the source describes it: the party fields at the top level."""
+
     currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
     terms: OptText = None
     tax_code: OptText = None
