@@ -97,7 +97,7 @@ def worker(workspace: Path) -> subprocess.Popen[bytes]:
         [sys.executable, "-c", "from acgate.cli.app import main; main()", "worker",
          "--workspace", str(workspace), "--lease", "1", "--recheck-minutes", "60",
          "--reconcile-minutes", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
 def test_every_ready_document_reaches_autocount_exactly_once(
@@ -133,6 +133,9 @@ def test_every_ready_document_reaches_autocount_exactly_once(
                 if Outbox(repo).open_count() == 0:
                     break
             time.sleep(1)
+        assert finisher.stdout is not None
+        # Its first line is printed once its SIGTERM handler is in place.
+        assert b"worker running" in finisher.stdout.readline()
         finisher.send_signal(signal.SIGTERM)
         assert finisher.wait(timeout=60) == 0
 

@@ -39,10 +39,6 @@ class Facts(Protocol):
         """The current (newest valid) version of a document."""
         ...
 
-    def arrival(self, identity: Identity) -> int | None:
-        """The document's place in arrival order, once it has one."""
-        ...
-
     def fulfilled(self, target: Identity, relation: Relation, before: int) -> dict[int, Decimal]:
         """Base quantities per target line from counted documents that arrived before `before`."""
         ...

@@ -84,10 +84,6 @@ class MemoryFacts:
         known = self.known.get(identity)
         return known.document if known else None
 
-    def arrival(self, identity: Identity) -> int | None:
-        known = self.known.get(identity)
-        return known.arrival if known else None
-
     def fulfilled(self, target: Identity, relation: Relation, before: int) -> dict[int, Decimal]:
         totals: dict[int, Decimal] = defaultdict(Decimal)
         for follower, contributions in self.ledger.get((str(target), relation), {}).items():

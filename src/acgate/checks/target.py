@@ -11,7 +11,6 @@ from acgate.domain.posting import CLOUD_TYPES
 from acgate.domain.rules import Table, TargetKind
 
 MAX_REF = 40  # AutoCount's Ref column
-MAX_DOC_NO = 30  # and DocNo
 
 
 def check_target(run: Run) -> None:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, NamedTuple
 
+import orjson
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -404,5 +405,7 @@ def canonical_json(document: Document) -> dict[str, Any]:
     return document.model_dump(mode="json", exclude_none=True)
 
 
-def content_hash(canonical: bytes) -> str:
-    return hashlib.sha256(canonical).hexdigest()
+def content_hash(document: Document) -> str:
+    """The fingerprint of a version's parsed content: a redelivery has the same one."""
+    return hashlib.sha256(
+        orjson.dumps(canonical_json(document), option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import hashlib
 import itertools
 import json
 from collections import Counter
@@ -13,14 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from acgate.checks.approval import approved_as_is
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import (
     FieldProblem,
     Identity,
-    canonical_json,
+    content_hash,
     parse_document,
     raw_identity,
 )
@@ -107,10 +104,6 @@ def _json_default(value: Any) -> Any:
 
 def raw_text(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, default=_json_default)
-
-
-def content_hash(canonical: dict[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class Intake:
@@ -200,7 +193,7 @@ class _Batch:
     def _take_valid(self, record: RawRecord, identity: Identity, company: str,
                     doc: Any) -> None:
         key = VersionKey(doc.version, doc.updated_at)
-        digest = content_hash(canonical_json(doc))
+        digest = content_hash(doc)
         stored = self.stored.get(identity)
         order = self._order(stored, key)
         if stored is not None and order == 0 and stored.state != "invalid":

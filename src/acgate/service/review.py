@@ -18,7 +18,9 @@ from acgate.storage.outbox import Outbox
 from acgate.storage.repository import Repository, StoredDocument
 from acgate.storage.store import Store
 
-OPEN = (Outcome.HELD, Outcome.WAITING, Outcome.READY)
+# The findings a retry clears: a failed or refused sync, or a document AutoCount lost.
+RETRYABLE = frozenset({Code.SYNC_FAILED.value, Code.SYNC_REJECTED.value,
+                       Code.MISSING_IN_AUTOCOUNT.value, Code.TARGET_UNSUPPORTED.value})
 
 
 class ReviewError(ValueError):
@@ -128,15 +130,13 @@ class Review:
         re-checked, so it is dispatched once it is ready."""
         _require_reason(reason, "retry")
         now = self.clock()
-        sync_codes = {Code.SYNC_FAILED.value, Code.SYNC_REJECTED.value,
-                      Code.MISSING_IN_AUTOCOUNT.value, Code.TARGET_UNSUPPORTED.value}
         with self.store.transaction() as repo:
             stored = find_document(repo, ref)
-            if not any(f.get("code") in sync_codes for f in stored.carried):
+            if not any(f.get("code") in RETRYABLE for f in stored.carried):
                 raise ReviewError(f"{stored.identity} has no failed sync to retry")
             assert stored.current_version_id is not None
             repo.set_version_fields(stored.current_version_id, carried=[
-                f for f in stored.carried if f.get("code") not in sync_codes])
+                f for f in stored.carried if f.get("code") not in RETRYABLE])
             reopened = Outbox(repo).reopen_failed(stored.id, stored.current_version_id, now)
             if any(f.get("code") == Code.MISSING_IN_AUTOCOUNT.value for f in stored.carried):
                 # AutoCount lost it: post it afresh under the same key.
@@ -214,8 +214,8 @@ class Review:
 
 def _waiting_on(repo: Repository, company: str, table: Table, source: str) -> list[int]:
     blocker_code = source.casefold() if table is Table.UOM else source
-    return repo.ids_where(company=company, outcomes=(Outcome.HELD, Outcome.WAITING),
-                          blocker=(table.value, blocker_code))
+    return repo.blocked_by(table.value, [blocker_code], (Outcome.HELD, Outcome.WAITING),
+                           company)
 
 
 def _require_reason(text: str, action: str) -> None:

@@ -81,10 +81,6 @@ class Outbox:
         ])
         return [_claimed(row, row.state in ("in_doubt", "in_flight")) for row in rows]
 
-    def settle(self, entry_id: int, now: dt.datetime, **values: Any) -> None:
-        self.connection.execute(update(outbox).where(outbox.c.id == entry_id).values(
-            updated_at=now, lease_until=None, **values))
-
     def settle_many(self, rows: list[dict[str, Any]], now: dt.datetime) -> None:
         """Each row: the entry's `id` and what to set; the lease ends with it."""
         self.repo.update_rows(outbox, [{**row, "updated_at": now, "lease_until": None}

@@ -157,19 +157,13 @@ class Repository:
             found.extend(_stored(row) for row in self.connection.execute(query))
         return sorted(found, key=lambda stored: stored.id)
 
-    def ids_where(self, company: str | None = None, outcomes: Sequence[Outcome] = (),
-                  blocker: tuple[str, str] | None = None) -> list[int]:
+    def ids_where(self, company: str | None = None,
+                  outcomes: Sequence[Outcome] = ()) -> list[int]:
         query = select(documents.c.id).order_by(documents.c.id)
         if company:
             query = query.where(documents.c.company == company)
         if outcomes:
             query = query.where(documents.c.outcome.in_([o.value for o in outcomes]))
-        if blocker is not None:
-            query = query.where(documents.c.id.in_(
-                select(findings.c.document_id).where(
-                    findings.c.blocker_table == blocker[0], findings.c.blocker_code == blocker[1]
-                )
-            ))
         return [row[0] for row in self.connection.execute(query)]
 
     def by_doc_id(self, doc_id: str) -> list[StoredDocument]:
@@ -193,8 +187,8 @@ class Repository:
                 found.append((stored, posted))
         return found
 
-    def blocked_by(self, table: str, codes: Iterable[str],
-                   outcomes: Sequence[Outcome]) -> list[int]:
+    def blocked_by(self, table: str, codes: Iterable[str], outcomes: Sequence[Outcome],
+                   company: str | None = None) -> list[int]:
         """Documents in these outcomes with a finding blocked on any of these codes."""
         found: set[int] = set()
         for chunk in _chunks(set(codes)):
@@ -202,6 +196,8 @@ class Repository:
                 documents, documents.c.id == findings.c.document_id).where(
                 findings.c.blocker_table == table, findings.c.blocker_code.in_(chunk),
                 documents.c.outcome.in_([o.value for o in outcomes]))
+            if company:
+                query = query.where(documents.c.company == company)
             found.update(row[0] for row in self.connection.execute(query))
         return sorted(found)
 

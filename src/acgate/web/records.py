@@ -10,18 +10,13 @@ from fastapi.responses import Response
 
 from acgate.bootstrap import App
 from acgate.domain.access import Action
-from acgate.domain.codes import Code, Outcome
+from acgate.domain.codes import Outcome
 from acgate.http.auth import Viewer, application
 from acgate.service.overview import record_view
-from acgate.service.review import ReviewError, UnknownDocument
+from acgate.service.review import RETRYABLE, ReviewError, UnknownDocument
 from acgate.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-# The findings a retry clears (Review.retry): a failed or refused sync, or one AutoCount lost.
-RETRYABLE = frozenset({Code.SYNC_FAILED.value, Code.SYNC_REJECTED.value,
-                       Code.MISSING_IN_AUTOCOUNT.value, Code.TARGET_UNSUPPORTED.value})
-
 
 @router.get("/records/{ref:path}")
 def record_page(request: Request, ref: str, who: Viewer,
