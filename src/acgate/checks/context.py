@@ -99,7 +99,7 @@ class Company:
 
     def lookup(self, table: Table, code: str) -> tuple[str | None, str]:
         """The AutoCount code for a source code, and the rule that decided it (or why not)."""
-        key = (table.value, code)
+        key = (table, code)  # a StrEnum member hashes as its text; `.value` is slow in 3.11
         answer = self.resolved.get(key)
         if answer is None:
             answer = self.resolved[key] = self._lookup(table, code)
