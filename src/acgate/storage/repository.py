@@ -9,7 +9,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocType, Identity
@@ -99,8 +111,7 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
     dialect = connection.dialect
     names = list(dict.fromkeys(name for row in rows for name in row))
     columns = [table.c[name] for name in names]
-    defaults = [column.default.arg if column.default is not None and column.default.is_scalar
-                else None for column in columns]
+    defaults = [_scalar_default(column) for column in columns]
     processors = [column.type.bind_processor(dialect) for column in columns]
     marker = _MARKERS[dialect.paramstyle]
     quote = dialect.identifier_preparer.quote
@@ -112,6 +123,11 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
               else row.get(name, default) for name, default, process in slots)
         for row in rows
     ])
+
+
+def _scalar_default(column: Column[Any]) -> Any:
+    default = column.default
+    return default.arg if isinstance(default, ScalarElementColumnDefault) else None
 
 
 def _chunks(items: Iterable[T]) -> Iterable[list[T]]:
