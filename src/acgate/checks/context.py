@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import Document, Identity
@@ -80,6 +80,9 @@ class Company:
     # change), and the same codes recur on every line of every document.
     resolved: dict[tuple[str, str], tuple[str | None, str]] = field(default_factory=dict)
     units: dict[tuple[str, str], ItemUom | None] = field(default_factory=dict)
+    # What a line's codes map to when they raise nothing, by (item, uom, uom_rate, tax_code);
+    # None when they raise something and the line must be checked in full each time.
+    clean_lines: dict[tuple[object, ...], CleanLine | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rules: CompanyRules, master: MasterData) -> Company:
@@ -137,16 +140,16 @@ class Company:
         return self.units[key]
 
 
-@dataclass(frozen=True, slots=True)
-class MappedField:
+# Tuples, not dataclasses: a document makes several per line and a frozen dataclass costs
+# several times as much to build.
+class MappedField(NamedTuple):
     field: str
     source_value: str
     autocount_value: str
     rule: str
 
 
-@dataclass(frozen=True, slots=True)
-class UomConversion:
+class UomConversion(NamedTuple):
     field: str
     item: str
     source_uom: str
@@ -157,6 +160,16 @@ class UomConversion:
     qty: Decimal
     base_qty: Decimal
     base_uom: str
+
+
+@dataclass(frozen=True, slots=True)
+class CleanLine:
+    """The mappings and UOM conversion of a line whose codes raise no finding, with the line's
+    own place (`lines[i]`) left out so that every line with the same codes can share it."""
+
+    goods: tuple[MappedField, ...]  # the item and its UOM
+    conversion: UomConversion
+    tax: tuple[MappedField, ...]
 
 
 @dataclass(frozen=True, slots=True)

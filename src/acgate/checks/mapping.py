@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from rapidfuzz import process
 
-from acgate.checks.context import BOOK, MappedField, Run, UomConversion
+from acgate.checks.context import (
+    BOOK,
+    Assessment,
+    CleanLine,
+    MappedField,
+    Run,
+    UomConversion,
+)
 from acgate.domain.codes import Code
 from acgate.domain.documents import (
     ItemDocument,
@@ -15,7 +23,7 @@ from acgate.domain.documents import (
     TradeDocument,
     party_kind,
 )
-from acgate.domain.findings import Suggestion
+from acgate.domain.findings import FindingSink, Suggestion
 from acgate.domain.masterdata import ItemRecord, ItemUom
 from acgate.domain.rules import Table
 from acgate.domain.values import canonical_decimal
@@ -141,10 +149,49 @@ def location_of(run: Run, doc: TradeDocument, line: Line) -> tuple[str | None, s
 
 def _check_line(run: Run, doc: TradeDocument, index: int, line: Line) -> None:
     prefix = f"lines[{index}]"
+    key = (line.item, line.uom, line.uom_rate, line.tax_code)
+    cache = run.company.clean_lines
+    if key not in cache:
+        cache[key] = _clean_line(run, line)
+    clean = cache[key]
+    if clean is None:
+        _check_goods(run, prefix, line)
+        _check_location(run, doc, index, line)
+        _check_tax(run, prefix, line)
+        return
+    # Built directly: dataclasses.replace costs more than the whole check it saves.
+    result = run.result
+    result.mapped.extend(MappedField(prefix + m.field, m.source_value, m.autocount_value, m.rule)
+                         for m in clean.goods)
+    c = clean.conversion
+    result.conversions.append(UomConversion(
+        prefix + c.field, c.item, c.source_uom, c.alias, c.autocount_uom, c.autocount_rate,
+        c.source_rate, line.qty, line.qty * c.autocount_rate, c.base_uom))
+    _check_location(run, doc, index, line)
+    result.mapped.extend(MappedField(prefix + m.field, m.source_value, m.autocount_value, m.rule)
+                         for m in clean.tax)
+
+
+def _clean_line(run: Run, line: Line) -> CleanLine | None:
+    """Check a line's codes on their own once: the same codes recur on line after line."""
+    scratch = replace(run, sink=FindingSink(run.sink.outcome_of, run.sink.owner_of),
+                      result=Assessment(run.result.outcome, []))
+    _check_goods(scratch, "", line)
+    goods = tuple(scratch.result.mapped)
+    _check_tax(scratch, "", line)
+    if scratch.sink.items or len(scratch.result.conversions) != 1:
+        return None
+    return CleanLine(goods, scratch.result.conversions[0],
+                     tuple(scratch.result.mapped[len(goods):]))
+
+
+def _check_goods(run: Run, prefix: str, line: Line) -> None:
     item = _check_item(run, prefix, line)
     if item is not None:
         check_uom(run, prefix, line, item)
-    _check_location(run, doc, index, line)
+
+
+def _check_tax(run: Run, prefix: str, line: Line) -> None:
     if line.tax_code is not None:
         _require(run, Table.TAX, line.tax_code, f"{prefix}.tax_code", Code.TAX_CODE_UNMAPPED,
                  "tax code")

@@ -105,8 +105,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__}")
 
 
-def raw_text(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, default=_json_default)
+def received_text(record: RawRecord) -> str:
+    """The payload as the source sent it when the reader kept its text, else re-encoded."""
+    if record.text is not None:
+        return record.text
+    return json.dumps(record.payload, ensure_ascii=False, default=_json_default)
 
 
 class _SparseCollection:
@@ -244,7 +247,7 @@ class _Batch:
                 self._event(stored.id, "refused", f"{key.describe()} arrived again with "
                             "different content; the stored version stands",
                             {"origin": record.origin, "code": Code.INVALID_DOCUMENT.value,
-                             "raw": raw_text(record.payload)})
+                             "raw": received_text(record)})
                 self._refuse_noted(record, identity, "conflict", [FieldProblem(
                     "version", f"{key.describe()} is already stored with different content",
                     "send the change as a newer version")])
@@ -291,7 +294,7 @@ class _Batch:
         self.version_rows[version_id] = {
             "id": version_id, "document_id": document_id, "version": key.version,
             "source_updated_at": key.updated_at, "content_hash": digest,
-            "raw": raw_text(record.payload), "origin": record.origin, "received_at": self.now,
+            "raw": received_text(record), "origin": record.origin, "received_at": self.now,
             "status": doc.status if doc is not None else None,
             "state": "current" if doc is not None else "invalid",
             "approved": bool(doc is not None and approved_as_is(doc)), "problems": [
@@ -319,7 +322,7 @@ class _Batch:
         self.version_rows[version_id] = {
             "id": version_id, "document_id": stored.id, "version": key.version,
             "source_updated_at": key.updated_at, "content_hash": digest,
-            "raw": raw_text(record.payload), "origin": record.origin, "received_at": self.now,
+            "raw": received_text(record), "origin": record.origin, "received_at": self.now,
             "status": status, "state": "stale", "approved": False,
             "problems": [{"field": p.path, "problem": p.problem, "fix": p.fix}
                          for p in problems] or None, "released": {},
@@ -335,7 +338,7 @@ class _Batch:
         self._refuse_noted(record, identity, kind, problems)
         self.repo.add_intake_error({
             "company": None, "received_at": self.now, "origin": record.origin,
-            "raw": raw_text(record.payload) if record.payload is not None else
+            "raw": received_text(record) if record.payload is not None else
             (record.problem or ""),
             "problems": [{"field": p.path, "problem": p.problem, "fix": p.fix} for p in problems],
         })

@@ -221,7 +221,8 @@ def finding_rows(verdict: Verdict) -> list[dict[str, Any]]:
 def record(repo: Repository, verdicts: list[Verdict], now: dt.datetime,
            only_changes: bool = False) -> None:
     """Store findings, duplicate keys, ledger lines and one event per record."""
-    doc_ids = [v.work.document_id for v in verdicts]
+    # A document seen for the first time has no earlier rows to replace.
+    doc_ids = [v.work.document_id for v in verdicts if v.work.previous is not None]
     repo.replace_findings(doc_ids, [row for v in verdicts for row in finding_rows(v)])
     repo.replace_keys(doc_ids, [
         {"document_id": v.work.document_id, "company": v.work.company,

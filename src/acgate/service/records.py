@@ -22,16 +22,12 @@ def assessment_json(assessment: Assessment, checked_at: dt.datetime) -> dict[str
         "checked_at": checked_at.isoformat(),
         "outcome": assessment.outcome.value,
         "findings": [f.as_dict() for f in assessment.findings],
-        "mapped": [
-            {"field": m.field, "source_value": m.source_value,
-             "autocount_value": m.autocount_value, "rule": m.rule}
-            for m in assessment.mapped
-        ],
+        # Rows rather than objects: a document has several per line, and the trace names the
+        # columns (`expand_rows`) when it is read.
+        "mapped": [tuple(m) for m in assessment.mapped],
         "conversions": [
-            {"field": c.field, "item": c.item, "source_uom": c.source_uom, "alias": c.alias,
-             "autocount_uom": c.autocount_uom, "autocount_rate": str(c.autocount_rate),
-             "source_rate": _text(c.source_rate), "qty": str(c.qty),
-             "base_qty": str(c.base_qty), "base_uom": c.base_uom}
+            (c.field, c.item, c.source_uom, c.alias, c.autocount_uom, str(c.autocount_rate),
+             _text(c.source_rate), str(c.qty), str(c.base_qty), c.base_uom)
             for c in assessment.conversions
         ],
         "duplicate_checks": [
@@ -42,6 +38,12 @@ def assessment_json(assessment: Assessment, checked_at: dt.datetime) -> dict[str
         "scheduled_for": assessment.scheduled_for.isoformat() if assessment.scheduled_for
         else None,
     }
+
+
+def expand_rows(entries: list[Any], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Stored rows as named fields (versions checked before rows were used kept objects)."""
+    return [dict(zip(columns, entry, strict=True)) if isinstance(entry, list) else entry
+            for entry in entries]
 
 
 def responsible_owner(findings: list[Finding], outcome: Outcome) -> str | None:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from acgate.checks.context import MappedField, UomConversion
 from acgate.domain.documents import Identity
 from acgate.domain.values import canonical_decimal
+from acgate.service.records import expand_rows
 from acgate.service.review import find_document
 from acgate.storage.outbox import Outbox
 from acgate.storage.repository import Repository, StoredDocument
@@ -39,8 +41,9 @@ class Trace:
             "changed_after_sync": self.changed_after_sync,
             "versions": self.versions,
             "findings": self.current.get("findings", []),
-            "mapped": self.current.get("mapped", []),
-            "conversions": self.current.get("conversions", []),
+            "mapped": expand_rows(self.current.get("mapped", []), MappedField._fields),
+            "conversions": expand_rows(self.current.get("conversions", []),
+                                       UomConversion._fields),
             "duplicate_checks": self.current.get("duplicate_checks", []),
             "totals": self.current.get("totals", {}),
             "fulfilment": self.fulfilment,

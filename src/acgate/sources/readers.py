@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO, NoReturn
+
+import orjson
 
 from acgate.domain.values import JsonNumber
 from acgate.sources.records import RawRecord, UnsupportedFile
@@ -76,9 +79,12 @@ def _read_jsonl(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
 
 def _jsonl_record(origin: str, raw: bytes, first: bool) -> RawRecord:
     try:
-        return _record(origin, _loads(raw.decode("utf-8-sig" if first else "utf-8")))
+        text = raw.decode("utf-8-sig" if first else "utf-8").strip()
+        value = _loads_plain(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         return RawRecord(origin, None, f"not readable as JSON: {_reason(error)}")
+    record = _record(origin, value)
+    return RawRecord(origin, record.payload, record.problem, text if record.payload else None)
 
 
 def _read_csv(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
@@ -112,6 +118,51 @@ def _json_kind(value: Any) -> str:
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     return "a number"
+
+
+# The end of an object key: a closing quote, optional whitespace, a colon. Inside a string value
+# the same characters can only follow an escaped quote, which makes the count too high, never
+# too low.
+_KEY_END = re.compile(r'"[ \t\n\r]*:')
+
+
+def _loads_plain(text: str) -> Any:
+    """Parse with orjson when that gives what the strict parser would: no number with a
+    fraction (those must stay exact decimals) and no key given twice in one object."""
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _loads(text)  # the standard parser names what is wrong, and where
+    keys = _plain_keys(value)
+    if keys is None or keys != len(_KEY_END.findall(text)):
+        return _loads(text)
+    return value
+
+
+def _plain_keys(value: Any) -> int | None:
+    """How many object keys the value holds, or None when it holds a float."""
+    if isinstance(value, dict):
+        total = len(value)
+        for item in value.values():
+            if type(item) in _SCALARS:
+                continue
+            inner = _plain_keys(item)
+            if inner is None:
+                return None
+            total += inner
+        return total
+    if isinstance(value, list):
+        total = 0
+        for item in value:
+            inner = _plain_keys(item)
+            if inner is None:
+                return None
+            total += inner
+        return total
+    return None if isinstance(value, float) else 0
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _loads(text: str) -> Any:

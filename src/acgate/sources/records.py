@@ -14,11 +14,14 @@ class RawRecord:
     `origin` says where a person finds it (`orders.jsonl line 7`, `orders.csv rows 2-4`).
     `problem` is set, and `payload` is None, when the text could not be read as a document at
     all; a payload that merely breaks the contract is left for validation to report.
+    `text` is the payload exactly as received, when the format gives one document its own
+    text (a JSON Lines line); the holding area keeps that text rather than a re-encoding.
     """
 
     origin: str
     payload: dict[str, Any] | None
     problem: str | None = None
+    text: str | None = None
 
 
 class UnsupportedFile(ValueError):

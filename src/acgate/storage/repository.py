@@ -111,18 +111,23 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
     dialect = connection.dialect
     names = list(dict.fromkeys(name for row in rows for name in row))
     columns = [table.c[name] for name in names]
-    defaults = [_scalar_default(column) for column in columns]
-    processors = [column.type.bind_processor(dialect) for column in columns]
+    processors = [(index, process) for index, column in enumerate(columns)
+                  if (process := column.type.bind_processor(dialect)) is not None]
     marker = _MARKERS[dialect.paramstyle]
     quote = dialect.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
            f"VALUES ({', '.join([marker] * len(names))})")
-    slots = list(zip(names, defaults, processors, strict=True))
-    connection.exec_driver_sql(sql, [
-        tuple(process(row.get(name, default)) if process is not None
-              else row.get(name, default) for name, default, process in slots)
-        for row in rows
-    ])
+    defaults = {name: _scalar_default(column) for name, column in zip(names, columns,
+                                                                        strict=True)}
+    values = []
+    for row in rows:
+        if len(row) != len(names):  # a row without some columns takes their defaults
+            row = {**defaults, **row}
+        value = [row[name] for name in names]
+        for index, process in processors:
+            value[index] = process(value[index])
+        values.append(tuple(value))
+    connection.exec_driver_sql(sql, values)
 
 
 def _scalar_default(column: Column[Any]) -> Any:
