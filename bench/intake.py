@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import sqlite3
@@ -103,6 +104,8 @@ def raw_insert_rate(path: Path, folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="intake processes, as `acgate ingest --workers` (default: cores)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -126,7 +129,8 @@ def main() -> None:
                 samples.append(rss_mb())
 
         started = time.perf_counter()
-        report = app.intake.ingest(read_documents(source), actor="bench", progress=progress)
+        report = app.intake.ingest(read_documents(source), actor="bench", progress=progress,
+                                   workers=args.workers)
         elapsed = time.perf_counter() - started
         gate_rate = report.received / elapsed
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

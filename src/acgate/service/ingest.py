@@ -36,6 +36,7 @@ from acgate.service.pipeline import (
     record,
 )
 from acgate.sources.records import RawRecord
+from acgate.storage.planning import NeedsLock, Plan, PlanningRepository, apply_plan
 from acgate.storage.repository import Repository, StoredDocument
 from acgate.storage.store import Store
 
@@ -81,6 +82,17 @@ class IngestReport:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS_KEPT:
             self.problems.append(problem)
+
+    def merge(self, other: IngestReport) -> None:
+        """Add another batch's report to this one."""
+        for name in ("received", "new_documents", "new_versions", "redeliveries", "stale",
+                     "refused"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.outcomes.update(other.outcomes)
+        self.codes.update(other.codes)
+        self.problem_count += other.problem_count
+        self.problems.extend(other.problems[:MAX_PROBLEMS_KEPT - len(self.problems)])
+        self.checked.extend(other.checked)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -142,7 +154,7 @@ class _SparseCollection:
                     gc.set_threshold(*self._saved)
 
 
-_sparse_collection = _SparseCollection()
+sparse_collection = _SparseCollection()
 
 
 class Intake:
@@ -157,17 +169,51 @@ class Intake:
 
     def ingest(self, records: Iterable[RawRecord], actor: str | None = None,
                progress: Callable[[int], None] | None = None,
-               keep_verdicts: bool = False) -> IngestReport:
+               keep_verdicts: bool = False, workers: int = 1) -> IngestReport:
+        """Take every record, a batch at a time, in order. With `workers` > 1, batches are
+        checked by that many processes at once and still committed in order, each exactly as
+        one process would have (see `acgate.service.intake_pool`)."""
+        if workers > 1 and not keep_verdicts and self.store.shared_between_processes:
+            from acgate.service.intake_pool import ingest_in_processes
+
+            return ingest_in_processes(self, records, workers, actor, progress)
         report = IngestReport()
-        iterator = iter(records)
-        with _sparse_collection():
-            while batch := list(itertools.islice(iterator, self.batch_size)):
+        with sparse_collection():
+            for batch in self.batches(records):
                 with self.store.transaction() as repo:
                     _Batch(repo, self.directory, self.clock(), actor, report,
                            keep_verdicts).run(batch)
                 if progress:
                     progress(len(batch))
         return report
+
+    def batches(self, records: Iterable[RawRecord]) -> Iterator[list[RawRecord]]:
+        iterator = iter(records)
+        while batch := list(itertools.islice(iterator, self.batch_size)):
+            yield batch
+
+    def plan(self, batch: list[RawRecord], actor: str | None,
+             now: dt.datetime) -> tuple[Plan | None, IngestReport]:
+        """Check a batch on a read snapshot, taking no lock; no plan when it needs the lock."""
+        report = IngestReport()
+        with self.store.snapshot() as connection:
+            repo = PlanningRepository(connection)
+            try:
+                _Batch(repo, self.directory, now, actor, report, False).run(batch)
+            except NeedsLock:
+                return None, IngestReport()
+        return repo.plan, report
+
+    def commit(self, batch: list[RawRecord], actor: str | None, now: dt.datetime,
+               plan: Plan | None, planned: IngestReport) -> IngestReport:
+        """Under the write lock: store the plan if what it read still holds, else check the
+        batch again here."""
+        with self.store.transaction() as repo:
+            if plan is not None and apply_plan(plan, repo):
+                return planned
+            report = IngestReport()
+            _Batch(repo, self.directory, now, actor, report, False).run(batch)
+            return report
 
     def dry_run(self, records: Iterable[RawRecord]) -> IngestReport:
         """What intake would do, with every check, storing nothing."""
@@ -192,6 +238,7 @@ class _Batch:
         self.version_rows: dict[int, dict[str, Any]] = {}
         self.superseded: list[int] = []
         self.events: list[dict[str, Any]] = []
+        self.intake_errors: list[dict[str, Any]] = []
         self.stored: dict[Identity, StoredDocument] = {}
 
     def run(self, records: list[RawRecord]) -> None:
@@ -336,7 +383,7 @@ class _Batch:
                 problems: list[FieldProblem]) -> None:
         self.report.refused += 1
         self._refuse_noted(record, identity, kind, problems)
-        self.repo.add_intake_error({
+        self.intake_errors.append({
             "company": None, "received_at": self.now, "origin": record.origin,
             "raw": received_text(record) if record.payload is not None else
             (record.problem or ""),
@@ -357,9 +404,13 @@ class _Batch:
 
     # ---- judging and storing ----------------------------------------------------------------
     def _flush(self) -> None:
-        self.repo.supersede(self.superseded)
+        # Every read first, then every write: a batch planned on a snapshot must not need to
+        # read what it has written (see storage.planning).
         verdicts = judge(self.repo, self.directory.lookup(self.repo), self.works, self.now) \
             if self.works else []
+        self.repo.supersede(self.superseded)
+        for row in self.intake_errors:
+            self.repo.add_intake_error(row)
         states = {v.work.document_id: document_state(v, self.now) for v in verdicts}
         self.repo.insert_documents([{**row, **states[doc_id]}
                                     for doc_id, row in self.new_rows.items()])
@@ -386,4 +437,4 @@ class _Batch:
                     only_changes=True)
         self.works, self.new_rows, self.version_rows = [], {}, {}
         self.pending = set()
-        self.superseded, self.events = [], []
+        self.superseded, self.events, self.intake_errors = [], [], []

@@ -27,10 +27,15 @@ def open_database(url: str) -> Engine:
     return engine
 
 
+READ_ONLY = "acgate_read_only"
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     # Take the write lock when a transaction begins, not at its first write: two processes
-    # (a worker and a person's command) then queue instead of failing half-way.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # (a worker and a person's command) then queue instead of failing half-way. A read-only
+    # snapshot takes no lock at all.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _json_text(value: Any) -> str:
