@@ -128,6 +128,24 @@ def test_ingest_json_reports_each_problem_with_origin_identity_and_field(cli: Cl
     assert [p["field"] for p in problem["problems"]] == ["lines[0].qty"]
 
 
+def test_ingest_with_workers_checks_batches_in_several_processes(cli: Cli, app: App,
+                                                                  files: Files) -> None:
+    # Over one batch (1,000), with a duplicate in the second batch of the first's reference.
+    orders = [order(f"SO-{n}", reference=f"PO-{n}") for n in range(1, 1101)]
+    orders.append(order("SO-COPY", reference="PO-1"))
+    path = files.jsonl("orders.jsonl", [*orders, "{broken"])
+
+    result = cli("ingest", str(path), "--workers", "2", "--json")
+
+    assert result.exit_code == 2, result.output  # the broken line
+    report = json.loads(result.stdout)[str(path)]
+    assert (report["received"], report["new_documents"]) == (1102, 1101)
+    assert report["outcomes"] == {"ready": 1100, "held": 1}
+    assert [p["origin"] for p in report["problems"]] == ["orders.jsonl line 1102"]
+    assert codes(app, "SO-COPY") == ["DUPLICATE_DOCUMENT"]
+    assert outcome(app, "SO-1100").value == "ready"
+
+
 def test_check_is_a_dry_run_that_stores_nothing(cli: Cli, app: App, files: Files) -> None:
     path = files.jsonl("orders.jsonl", [order("SO-1"), order("SO-2", lines=RATE_MISMATCH)])
     before = all_counts(app)

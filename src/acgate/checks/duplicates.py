@@ -42,13 +42,18 @@ def check_duplicate_party(run: Run) -> None:
     )
 
 
+def key_reference(reference: str) -> str:
+    """A reference as duplicate keys carry it, and as the holding area looks keys up by it."""
+    return reference.strip().casefold()
+
+
 def document_keys(run: Run, doc: TradeDocument) -> list[tuple[str, str]]:
     """(kind, key) for the unique-reference and natural-key rules that apply to this document."""
     if doc.reference is None:
         return []
     mapped, _ = lookup(run, Table(party_kind(doc.type)), doc.party.code)
     party = mapped or f"source:{doc.source}:{doc.party.code}"
-    reference = doc.reference.strip().casefold()
+    reference = key_reference(doc.reference)
     keys = []
     if run.rules.for_type(doc.type).unique_reference:
         keys.append(("unique reference", f"ref|{party}|{reference}"))

@@ -90,7 +90,11 @@ def init(workspace: Workspace = None) -> None:
 
 @app.command()
 def ingest(files: Annotated[list[Path], typer.Argument(help="JSON, JSONL, CSV or XLSX files.")],
-           workspace: Workspace = None, as_json: AsJson = False) -> None:
+           workspace: Workspace = None, as_json: AsJson = False,
+           workers: Annotated[int, typer.Option(
+               min=1, help="Processes checking batches at once; batches are still stored in "
+                           "file order, with the outcomes one process would reach.")] = 1,
+           ) -> None:
     """Take source documents into the holding area and check each one."""
     application = opened(workspace)
     reports = {}
@@ -103,8 +107,8 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="JSON, JSONL, CSV or
                 progress.advance(task, count)
 
             try:
-                reports[str(path)] = application.intake.ingest(read_documents(path),
-                                                               progress=advance)
+                reports[str(path)] = application.intake.ingest(
+                    read_documents(path), progress=advance, workers=workers)
             except (UnsupportedFile, FileNotFoundError) as error:
                 raise fail(str(error)) from None
     if as_json:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from acgate.checks.context import Assessment, Company, History
+from acgate.checks.duplicates import key_reference
 from acgate.checks.engine import assess
 from acgate.checks.memory import KnownDocument, MemoryFacts
 from acgate.domain.codes import SPECS, Code, Outcome
@@ -157,7 +158,7 @@ def _prefetch_keys(repo: Repository, works: list[Work], facts: MemoryFacts) -> N
     by_company: dict[str, set[str]] = {}
     for work in works:
         if isinstance(work.doc, TradeDocument) and work.doc.reference:
-            by_company.setdefault(work.company, set()).add(work.doc.reference.strip().casefold())
+            by_company.setdefault(work.company, set()).add(key_reference(work.doc.reference))
     for company, references in by_company.items():
         rows = repo.keys_for_references(company, references)
         owners = {s.id: s for s in repo.by_ids({row.document_id for row in rows})}
@@ -226,7 +227,7 @@ def record(repo: Repository, verdicts: list[Verdict], now: dt.datetime,
     repo.replace_findings(doc_ids, [row for v in verdicts for row in finding_rows(v)])
     repo.replace_keys(doc_ids, [
         {"document_id": v.work.document_id, "company": v.work.company,
-         "type": v.work.identity.type.value, "key": key, "reference": key.split("|")[2]}
+         "type": v.work.identity.type.value, "key": key, "reference": _reference_of(v)}
         for v in verdicts for key in v.keys
     ])
     repo.replace_ledger(doc_ids, [
@@ -236,6 +237,13 @@ def record(repo: Repository, verdicts: list[Verdict], now: dt.datetime,
     ])
     repo.append_events([_event(v, now) for v in verdicts
                         if not only_changes or _changed(v)])
+
+
+def _reference_of(verdict: Verdict) -> str:
+    """What a document's duplicate keys are looked up by: both kinds carry its reference."""
+    doc = verdict.work.doc
+    assert isinstance(doc, TradeDocument) and doc.reference is not None  # it has keys
+    return key_reference(doc.reference)
 
 
 def _codes(findings: list[Finding]) -> list[str]:
