@@ -8,7 +8,7 @@ the same readers as files, so a decimal sent as a JSON number is judged exactly 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Header, HTTPException, Request, UploadFile
@@ -100,7 +100,8 @@ async def _body(request: Request) -> bytes:
 
 def _records(body: bytes, origin: str) -> Iterator[RawRecord]:
     for record in read_payloads_from_bytes(body, _STAND_IN):
-        yield replace(record, origin=origin + record.origin.removeprefix(_STAND_IN))
+        record.origin = origin + record.origin.removeprefix(_STAND_IN)
+        yield record
 
 
 def _source_of(payload: dict[str, Any]) -> str | None:

@@ -80,11 +80,18 @@ def _read_jsonl(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
 def _jsonl_record(origin: str, raw: bytes, first: bool) -> RawRecord:
     try:
         text = raw.decode("utf-8-sig" if first else "utf-8").strip()
-        value = _loads_plain(text)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+    except UnicodeDecodeError as error:
         return RawRecord(origin, None, f"not readable as JSON: {_reason(error)}")
-    record = _record(origin, value)
-    return RawRecord(origin, record.payload, record.problem, text if record.payload else None)
+    return RawRecord.deferred(origin, text, _json_object)
+
+
+def _json_object(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        value = _loads_plain(text)
+    except (ValueError, RecursionError) as error:
+        return None, f"not readable as JSON: {_reason(error)}"
+    record = _record("", value)
+    return record.payload, record.problem
 
 
 def _read_csv(stream: BinaryIO, name: str) -> Iterator[RawRecord]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
 class RawRecord:
     """One document as read from a file, before validation.
 
@@ -16,12 +15,60 @@ class RawRecord:
     all; a payload that merely breaks the contract is left for validation to report.
     `text` is the payload exactly as received, when the format gives one document its own
     text (a JSON Lines line); the holding area keeps that text rather than a re-encoding.
+
+    A record made by `deferred` reads its text only when its payload is first asked for, so
+    that a process handing lines to intake workers does not read them itself.
     """
 
-    origin: str
-    payload: dict[str, Any] | None
-    problem: str | None = None
-    text: str | None = None
+    __slots__ = ("_payload", "_problem", "_reader", "origin", "text")
+
+    def __init__(self, origin: str, payload: dict[str, Any] | None,
+                 problem: str | None = None, text: str | None = None) -> None:
+        self.origin = origin
+        self.text = text
+        self._payload = payload
+        self._problem = problem
+        self._reader: TextReader | None = None
+
+    @classmethod
+    def deferred(cls, origin: str, text: str, reader: TextReader) -> RawRecord:
+        """`reader` (a module-level function, so that the record can be pickled) turns the
+        text into (payload, None) or (None, problem)."""
+        record = cls(origin, None, None, text)
+        record._reader = reader
+        return record
+
+    def _read(self) -> None:
+        if self._reader is not None:
+            assert self.text is not None
+            self._payload, self._problem = self._reader(self.text)
+            self._reader = None
+            if self._payload is None:
+                self.text = None
+
+    @property
+    def payload(self) -> dict[str, Any] | None:
+        self._read()
+        return self._payload
+
+    @property
+    def problem(self) -> str | None:
+        self._read()
+        return self._problem
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawRecord):
+            return NotImplemented
+        return (self.origin, self.payload, self.problem, self.text) == (
+            other.origin, other.payload, other.problem, other.text)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable payloads
+
+    def __repr__(self) -> str:
+        return f"RawRecord({self.origin!r}, {self.payload!r}, {self.problem!r})"
+
+
+TextReader = Callable[[str], tuple[dict[str, Any] | None, str | None]]
 
 
 class UnsupportedFile(ValueError):
