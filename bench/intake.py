@@ -134,6 +134,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         gate_rate = report.received / elapsed
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         raw_rate = raw_insert_rate(source, folder)
     print(f"documents: {report.received} ({LINES} lines each), outcomes {dict(report.outcomes)}")
     print(f"ingest-and-check: {gate_rate:,.0f} documents/s ({elapsed:.1f} s)")
@@ -142,6 +143,9 @@ def main() -> None:
     print(f"ratio: {gate_rate / raw_rate:.3f} (goal >= 0.05); rate goal >= 10,000 documents/s")
     print(f"RSS while streaming (MB, every 10,000 documents): "
           f"{', '.join(f'{s:.0f}' for s in samples)}; peak {peak:.0f} MB")
+    if args.workers > 1:
+        print(f"intake workers: {args.workers} processes, peak RSS of the largest "
+              f"{worker_peak:.0f} MB")
 
 
 if __name__ == "__main__":

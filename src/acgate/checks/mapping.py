@@ -70,8 +70,10 @@ def check_mapping(run: Run) -> None:
         party = _check_party(run, doc)
         _check_header_codes(run, doc)
         _check_currency(run, doc, party)
+        # The branch (or the default location) is one field: checked on the first line using it.
+        shared = next((index for index, line in enumerate(doc.lines) if not line.location), None)
         for index, line in enumerate(doc.lines):
-            _check_line(run, doc, index, line)
+            _check_line(run, doc, index, line, index == shared)
     elif isinstance(doc, PartyDocument):
         _check_party_document(run, doc)
     elif isinstance(doc, ItemDocument):
@@ -147,7 +149,8 @@ def location_of(run: Run, doc: TradeDocument, line: Line) -> tuple[str | None, s
     return None, "default"
 
 
-def _check_line(run: Run, doc: TradeDocument, index: int, line: Line) -> None:
+def _check_line(run: Run, doc: TradeDocument, index: int, line: Line,
+                first_without_location: bool) -> None:
     prefix = f"lines[{index}]"
     key = (line.item, line.uom, line.uom_rate, line.tax_code)
     cache = run.company.clean_lines
@@ -156,20 +159,24 @@ def _check_line(run: Run, doc: TradeDocument, index: int, line: Line) -> None:
     clean = cache[key]
     if clean is None:
         _check_goods(run, prefix, line)
-        _check_location(run, doc, index, line)
+        _check_location(run, doc, index, line, first_without_location)
         _check_tax(run, prefix, line)
         return
-    # Built directly: dataclasses.replace costs more than the whole check it saves.
     result = run.result
-    result.mapped.extend(MappedField(prefix + m.field, m.source_value, m.autocount_value, m.rule)
-                         for m in clean.goods)
+    mapped = result.mapped
+    for m in clean.goods:
+        mapped.append(_tuple(MappedField, (prefix + m[0], m[1], m[2], m[3])))
     c = clean.conversion
-    result.conversions.append(UomConversion(
-        prefix + c.field, c.item, c.source_uom, c.alias, c.autocount_uom, c.autocount_rate,
-        c.source_rate, line.qty, line.qty * c.autocount_rate, c.base_uom))
-    _check_location(run, doc, index, line)
-    result.mapped.extend(MappedField(prefix + m.field, m.source_value, m.autocount_value, m.rule)
-                         for m in clean.tax)
+    result.conversions.append(_tuple(UomConversion, (
+        prefix + c[0], c[1], c[2], c[3], c[4], c[5], c[6], line.qty, line.qty * c[5], c[9])))
+    _check_location(run, doc, index, line, first_without_location)
+    for m in clean.tax:
+        mapped.append(_tuple(MappedField, (prefix + m[0], m[1], m[2], m[3])))
+
+
+# A named tuple's own constructor is a Python function; a clean line makes several per line,
+# so they are made as the tuples they are.
+_tuple = tuple.__new__
 
 
 def _clean_line(run: Run, line: Line) -> CleanLine | None:
@@ -259,10 +266,11 @@ def check_uom(run: Run, prefix: str, line: Line, item: ItemRecord) -> None:
         )
 
 
-def _check_location(run: Run, doc: TradeDocument, index: int, line: Line) -> None:
+def _check_location(run: Run, doc: TradeDocument, index: int, line: Line,
+                    first_without_location: bool) -> None:
     word, origin = location_of(run, doc, line)
-    if origin != "location" and any(not earlier.location for earlier in doc.lines[:index]):
-        return  # the branch (or default) is one field: checked for the first line using it
+    if origin != "location" and not first_without_location:
+        return
     field = f"lines[{index}].location" if origin == "location" else "branch"
     if word is not None:
         _require(run, Table.LOCATION, word, field, Code.LOCATION_UNMAPPED, "location")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -104,8 +105,10 @@ def to_instant(value: Any) -> dt.datetime:
     return stamp
 
 
+@functools.lru_cache(maxsize=8192)
 def canonical_decimal(value: Decimal) -> str:
-    """One spelling per number, so that "148" and "148.00" hash alike."""
+    """One spelling per number, so that "148" and "148.00" hash alike. Equal decimals share
+    it, so the answers are kept: the same quantities and prices recur on every document."""
     text = format(value.normalize(), "f")
     return "0" if text in ("-0", "") else text
 

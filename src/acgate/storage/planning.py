@@ -128,9 +128,14 @@ def _remap(arg: Any, ids: dict[int, int]) -> Any:
     return _remap_id(arg, ids)
 
 
+# The columns of intake's rows that name another row.
+_ID_COLUMNS = ("id", "document_id", "version_id", "current_version_id")
+
+
 def _remap_row(row: dict[str, Any], ids: dict[int, int]) -> dict[str, Any]:
-    return {key: ids[value] if type(value) is int and value >= PROVISIONAL else value
-            for key, value in row.items()}
+    changed = {key: ids[value] for key in _ID_COLUMNS
+               if type(value := row.get(key)) is int and value >= PROVISIONAL}
+    return {**row, **changed} if changed else row
 
 
 def _remap_id(value: Any, ids: dict[int, int]) -> Any:

@@ -109,7 +109,9 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
     if not rows:
         return
     dialect = connection.dialect
-    names = list(dict.fromkeys(name for row in rows for name in row))
+    first = rows[0].keys()
+    names = list(first) if all(row.keys() == first for row in rows) else list(
+        dict.fromkeys(name for row in rows for name in row))
     columns = [table.c[name] for name in names]
     processors = [(index, process) for index, column in enumerate(columns)
                   if (process := column.type.bind_processor(dialect)) is not None]
