@@ -97,6 +97,29 @@ class Identity(NamedTuple):
 Dec = Annotated[
     Decimal, BeforeValidator(to_decimal), PlainSerializer(canonical_decimal, return_type=str)
 ]
+
+
+def _positive(value: Any) -> Decimal:
+    number = to_decimal(value)
+    if number <= 0:
+        raise ValueError(f"expected a decimal greater than 0, got {canonical_decimal(number)}")
+    return number
+
+
+def _price(value: Any) -> Decimal:
+    number = to_decimal(value)
+    if number < 0:
+        raise ValueError(f"expected a price of 0 or more, got {canonical_decimal(number)}")
+    return number
+
+
+# Parsing and the sign check in one call: lines are validated by the hundred thousand.
+PositiveDec = Annotated[
+    Decimal, BeforeValidator(_positive), PlainSerializer(canonical_decimal, return_type=str)
+]
+PriceDec = Annotated[
+    Decimal, BeforeValidator(_price), PlainSerializer(canonical_decimal, return_type=str)
+]
 Day = Annotated[dt.date, BeforeValidator(to_date)]
 Instant = Annotated[
     dt.datetime, BeforeValidator(to_instant), PlainSerializer(canonical_instant, return_type=str)
@@ -177,27 +200,13 @@ class Line(_Model):
     item: Text
     description: OptText = None
     uom: Text
-    qty: Dec
-    unit_price: Dec | None = None
-    uom_rate: Dec | None = None
+    qty: PositiveDec
+    unit_price: PriceDec | None = None
+    uom_rate: PositiveDec | None = None
     discount: DiscountValue | None = None
     tax_code: OptText = None
     location: OptText = None
     based_on_line: LineRef | None = None
-
-    @field_validator("qty", "uom_rate")
-    @classmethod
-    def _positive(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and value <= 0:
-            raise ValueError(f"expected a decimal greater than 0, got {canonical_decimal(value)}")
-        return value
-
-    @field_validator("unit_price")
-    @classmethod
-    def _not_negative(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and value < 0:
-            raise ValueError(f"expected a price of 0 or more, got {canonical_decimal(value)}")
-        return value
 
 
 class Totals(_Model):

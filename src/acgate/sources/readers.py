@@ -141,9 +141,20 @@ def _loads_plain(text: str) -> Any:
     except orjson.JSONDecodeError:
         return _loads(text)  # the standard parser names what is wrong, and where
     keys = _plain_keys(value)
-    if keys is None or keys != len(_KEY_END.findall(text)):
+    if keys is None or keys != _key_ends(text):
         return _loads(text)
     return value
+
+
+def _key_ends(text: str) -> int:
+    # With no whitespace after any quote, every key end is a plain `":` and str.count finds
+    # them far faster than the pattern.
+    if any(gap in text for gap in _GAPS):
+        return len(_KEY_END.findall(text))
+    return text.count('":')
+
+
+_GAPS = ('" ', '"\t', '"\n', '"\r')
 
 
 def _plain_keys(value: Any) -> int | None:

@@ -121,15 +121,25 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
            f"VALUES ({', '.join([marker] * len(names))})")
     defaults = {name: _scalar_default(column) for name, column in zip(names, columns,
                                                                         strict=True)}
+    # A batch's rows share their timestamps (the batch's moment): each distinct value once.
+    last: list[tuple[object, object]] = [(_UNSET, None)] * len(processors)
     values = []
     for row in rows:
         if len(row) != len(names):  # a row without some columns takes their defaults
             row = {**defaults, **row}
         value = [row[name] for name in names]
-        for index, process in processors:
-            value[index] = process(value[index])
+        for slot, (index, process) in enumerate(processors):
+            given = value[index]
+            previous, processed = last[slot]
+            if given is not previous:
+                processed = process(given)
+                last[slot] = (given, processed)
+            value[index] = processed
         values.append(tuple(value))
     connection.exec_driver_sql(sql, values)
+
+
+_UNSET = object()
 
 
 def _scalar_default(column: Column[Any]) -> Any:
