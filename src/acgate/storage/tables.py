@@ -158,7 +158,6 @@ doc_keys = Table(
     Column("type", String(32), nullable=False),
     Column("key", String(768), nullable=False),
     Column("reference", String(255), nullable=False),
-    Index("ix_doc_keys_lookup", "company", "type", "key"),
     Index("ix_doc_keys_document", "document_id"),
     Index("ix_doc_keys_reference", "company", "reference"),
 )
