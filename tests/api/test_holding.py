@@ -85,6 +85,25 @@ def test_a_refused_action_names_the_record_and_what_to_do(app: App, sign_in: Sig
                               "record": "shop/sales_order/SO-404"}
 
 
+def test_the_api_refuses_a_role_in_json_even_from_a_browser(app: App, sign_in: SignIn) -> None:
+    """The pages answer a refusal with HTML; the API's clients keep their JSON, whatever the
+    request looks like."""
+    ingest(app, order("SO-1", lines=RATE_MISMATCH))
+    viewer = sign_in("vera")
+
+    for headers in ({}, {"HX-Request": "true", "Accept": "text/html"}):
+        answer = viewer.post(f"/api/v1/documents/{SO_1}/release", json={"reason": "fine"},
+                             headers=headers)
+        assert answer.status_code == 403
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.json() == {"error": "vera (viewer) may not release; ask an integration "
+                                          "admin for a role that may"}
+        assert "hx-retarget" not in answer.headers
+    nowhere = viewer.get("/api/v1/no-such-thing")
+    assert (nowhere.status_code, nowhere.json()) == (404, {"error": "Not Found"})
+    assert trace(viewer, "SO-1")["outcome"] == "held"
+
+
 def test_reject_assign_and_comment_are_each_an_event_by_the_caller(app: App,
                                                                     sign_in: SignIn) -> None:
     ingest(app, order("SO-1", lines=RATE_MISMATCH), order("SO-2", lines=RATE_MISMATCH))

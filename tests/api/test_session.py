@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from acgate.bootstrap import App
+from acgate.service.people import LOCKOUT, MAX_FAILURES
+from integration.support import Clock
 
 from .conftest import PASSWORD, SignIn
 
@@ -34,6 +39,66 @@ def test_a_wrong_password_is_refused_with_a_json_error(anonymous: TestClient) ->
     assert answer.json() == {"error": "wrong username or password",
                              "fix": "check the username and password"}
     assert "set-cookie" not in answer.headers
+
+
+def sign_in_as(client: TestClient, username: str, password: str) -> Response:
+    return client.post("/api/v1/session", json={"username": username, "password": password})
+
+
+def fail_in_a_row(client: TestClient, username: str) -> list[int]:
+    """The statuses of as many wrong passwords in a row as lock a username out."""
+    return [sign_in_as(client, username, "not the password").status_code
+            for _ in range(MAX_FAILURES)]
+
+
+def test_after_too_many_wrong_passwords_even_the_right_one_waits_out_the_lockout(
+        anonymous: TestClient, clock: Clock) -> None:
+    # The last failure allowed already answers how long to wait.
+    assert fail_in_a_row(anonymous, "aisha") == [401] * (MAX_FAILURES - 1) + [429]
+
+    refused = sign_in_as(anonymous, "aisha", PASSWORD)
+    assert refused.status_code == 429
+    assert refused.json() == {
+        "error": "too many failed sign-ins with this username: try again in 15 minutes",
+        "fix": "wait the seconds `Retry-After` gives, then sign in with the right password"}
+    assert refused.headers["retry-after"] == str(int(LOCKOUT.total_seconds()))
+    assert "set-cookie" not in refused.headers
+
+    clock.advance(LOCKOUT - dt.timedelta(minutes=1))
+    almost = sign_in_as(anonymous, "aisha", PASSWORD)
+    assert almost.status_code == 429
+    assert almost.headers["retry-after"] == "60"
+    assert "try again in 1 minute" in almost.json()["error"]
+
+    clock.advance(dt.timedelta(minutes=1))
+    assert sign_in_as(anonymous, "aisha", PASSWORD).status_code == 200
+    assert anonymous.get("/api/v1/me").json()["user"]["username"] == "aisha"
+
+
+def test_a_successful_sign_in_starts_the_count_again(anonymous: TestClient) -> None:
+    for _ in range(3):
+        assert [sign_in_as(anonymous, "aisha", "not the password").status_code
+                for _ in range(MAX_FAILURES - 1)] == [401] * (MAX_FAILURES - 1)
+        assert sign_in_as(anonymous, "aisha", PASSWORD).status_code == 200
+
+
+def test_an_unknown_username_is_locked_out_alike(anonymous: TestClient) -> None:
+    known, unknown = fail_in_a_row(anonymous, "aisha"), fail_in_a_row(anonymous, "nobody")
+
+    assert unknown == known
+    assert sign_in_as(anonymous, "nobody", PASSWORD).json() \
+        == sign_in_as(anonymous, "aisha", PASSWORD).json()
+    # Each username has a count of its own.
+    assert sign_in_as(anonymous, "omar", PASSWORD).status_code == 200
+
+
+def test_the_lockout_answer_is_documented(anonymous: TestClient) -> None:
+    document = anonymous.get("/api/openapi.json").json()
+
+    answer = document["paths"]["/api/v1/session"]["post"]["responses"]["429"]
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"}
+    assert answer["headers"]["Retry-After"]["schema"] == {"type": "integer"}
 
 
 def test_signing_out_ends_the_session_on_the_server(sign_in: SignIn, app: App) -> None:

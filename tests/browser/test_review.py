@@ -88,11 +88,29 @@ def test_a_viewer_sees_no_action_and_a_forged_one_is_refused(
     forged = {"ref": ref, "reason": "forged", "csrf_token": token}
     answer = page.request.post(f"{site.url}/actions/release", form=forged)
     assert answer.status == 403
-    assert "may not release" in answer.json()["error"]
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "victor (viewer) may not release held or waiting records" in answer.text()
     without_token = page.request.post(f"{site.url}/actions/reject",
                                       form={"ref": ref, "reason": "forged"})
     assert without_token.status == 403
     assert outcome_of(site, ref) is before
+
+    # A page the role may not open is a page in the site's layout, with the way back.
+    page.goto("/users")
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("victor (viewer) may not manage users")
+    expect(page.get_by_role("alert")).to_contain_text("Who may: integration admin")
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    page.go_back()
+
+    # An htmx request refused lands in the page's error area and leaves the rest as it was.
+    page.goto("/queue?outcome=held")
+    results = page.locator("#queue-results").inner_html()
+    page.evaluate("htmx.ajax('GET', '/users', {target: '#queue-results'})")
+    expect(page.locator("#htmx-error [role=alert]")).to_contain_text(
+        "Not allowed: victor (viewer) may not manage users")
+    assert page.locator("#queue-results").inner_html() == results
+    expect(page).to_have_url(re.compile(r"/queue\?outcome=held$"))
 
     page.goto("/log?result=accepted")
     expect(page.get_by_role("status")).to_have_text(re.compile(r"^\d+ sync attempts"))

@@ -13,20 +13,30 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
+from acgate.autocount.errors import Rejected
+from acgate.autocount.memory import MemoryTarget
+from acgate.autocount.target import Accepted
 from acgate.bootstrap import App
 from acgate.domain.access import Role
-from acgate.domain.codes import Outcome
+from acgate.domain.codes import SPECS, WAY_OUT, Code, Outcome
+from acgate.domain.posting import Posting
 from acgate.http.app import create_app
 from acgate.http.auth import SESSION_COOKIE
+from acgate.service.dispatch import Dispatcher
 from acgate.service.overview import dashboard
+from acgate.service.people import LOCKOUT, MAX_FAILURES
 from acgate.web.templating import NOTICE_COOKIE, UTC
 
-from .support import Clock, Files, events, ingest, line, order, outcome, stored
+from .support import Clock, Files, delivery, events, ingest, line, order, outcome, stored
 
 PASSWORD = "correct horse battery"
 USERS = {"alice": Role.ACCOUNTS, "olga": Role.OPERATIONS, "vera": Role.VIEWER,
          "ian": Role.INTEGRATION_ADMIN}
 CARTON = [line(uom="carton", qty="1", unit_price="140.00")]
+# A stated rate AutoCount disagrees with: held, but a person may release it.
+RATE = [line(uom="ctn", qty="1", unit_price="140.00", uom_rate="10")]
+# Held on both: an unknown UOM word no release may waive, and that rate.
+MIXED = [*CARTON, line(2, uom="ctn", qty="1", unit_price="140.00", uom_rate="10")]
 
 Browser = Callable[[str], "Person"]
 
@@ -100,6 +110,56 @@ def test_a_wrong_password_shows_the_form_again(app: App, people: Browser) -> Non
     assert SESSION_COOKIE not in client.cookies
 
 
+def sign_in_with(client: TestClient, username: str, password: str) -> Any:
+    return client.post("/login", data={"username": username, "password": password},
+                       follow_redirects=False)
+
+
+LOCKED_OUT = "too many failed sign-ins with this username: try again in 15 minutes"
+
+
+@pytest.mark.parametrize("username", ["alice", "nobody"])
+def test_too_many_wrong_passwords_lock_the_form_and_say_how_long_to_wait(
+        app: App, people: Browser, username: str) -> None:
+    client = TestClient(create_app(app))
+    for _ in range(MAX_FAILURES - 1):
+        assert notice(sign_in_with(client, username, "wrong password")) \
+            == "wrong username or password"
+
+    last = sign_in_with(client, username, "wrong password")
+    refused = sign_in_with(client, username, PASSWORD)
+
+    for answer in (last, refused):
+        assert answer.status_code == 429
+        assert answer.headers["retry-after"] == str(int(LOCKOUT.total_seconds()))
+        assert notice(answer) == LOCKED_OUT
+        assert f'value="{username}"' in answer.text  # the form, with the name kept
+    assert SESSION_COOKIE not in client.cookies
+
+
+def test_the_right_password_signs_in_once_the_lockout_is_over(app: App, people: Browser,
+                                                               clock: Clock) -> None:
+    client = TestClient(create_app(app))
+    for _ in range(MAX_FAILURES):
+        sign_in_with(client, "alice", "wrong password")
+
+    clock.advance(LOCKOUT - dt.timedelta(seconds=1))
+    assert sign_in_with(client, "alice", PASSWORD).status_code == 429
+    clock.advance(dt.timedelta(seconds=1))
+    assert sign_in_with(client, "alice", PASSWORD).status_code == 303
+    assert SESSION_COOKIE in client.cookies
+    assert [e.kind for e in _people_events(app)][-3:] == ["locked_out", "login_refused",
+                                                           "logged_in"]
+
+
+def test_signing_in_clears_the_wrong_passwords_before_it(app: App, people: Browser) -> None:
+    client = TestClient(create_app(app))
+    for _ in range(2):
+        for _ in range(MAX_FAILURES - 1):
+            assert sign_in_with(client, "alice", "wrong password").status_code == 401
+        assert sign_in_with(client, "alice", PASSWORD).status_code == 303
+
+
 @pytest.mark.parametrize("path", ["/", "/queue", "/log", "/mappings", "/rules", "/users",
                                   "/records/shop/sales_order/SO-1"])
 def test_a_page_sends_a_stranger_to_sign_in(app: App, path: str) -> None:
@@ -153,9 +213,9 @@ def test_a_viewer_gets_no_form_that_changes_anything(app: App, files: Files,
 
 
 def test_each_role_gets_the_forms_it_may_use(app: App, files: Files, people: Browser) -> None:
-    ingest(app, files, order("SO-1", lines=CARTON))
+    ingest(app, files, order("SO-1", lines=MIXED))
     olga = post_forms(people("olga").get("/records/SO-1").text)
-    assert {"/actions/map", "/actions/release", "/actions/reject", "/actions/assign",
+    assert {"/actions/map", "/actions/reject", "/actions/assign",
             "/actions/comment"} <= set(olga)
     assert "/actions/retry" not in olga  # no failed sync to retry
     assert "/mappings" not in post_forms(people("olga").get("/mappings").text)
@@ -164,25 +224,86 @@ def test_each_role_gets_the_forms_it_may_use(app: App, files: Files, people: Bro
     assert 'href="/users"' in people("ian").get("/").text
 
 
-@pytest.mark.parametrize(("username", "path", "data"), [
-    ("vera", "/actions/release", {"ref": "SO-1", "reason": "looks fine"}),
+def shown(page: Any) -> str:
+    """The text a person reads in the page's main area (tags dropped, entities read)."""
+    main = re.search(r"<main\b[^>]*>(.*)</main>", page.text, re.S)
+    text = re.sub(r"<[^>]+>", " ", main.group(1) if main else page.text)
+    return " ".join(html.unescape(text).split())
+
+
+@pytest.mark.parametrize(("username", "path", "data", "refused", "who_may"), [
+    ("vera", "/actions/release", {"ref": "SO-1", "reason": "looks fine"},
+     "vera (viewer) may not release held or waiting records",
+     "operations, accounts or integration admin"),
     ("vera", "/actions/map", {"company": "acme", "table": "uom", "source": "carton",
-                              "target": "CTN"}),
-    ("olga", "/actions/retry", {"ref": "SO-1", "reason": "period unlocked"}),
+                              "target": "CTN"},
+     "vera (viewer) may not add a mapping from a finding's suggestion",
+     "operations, accounts or integration admin"),
+    ("olga", "/actions/retry", {"ref": "SO-1", "reason": "period unlocked"},
+     "olga (operations) may not retry a sync", "accounts or integration admin"),
     ("olga", "/mappings", {"company": "acme", "table": "uom", "source": "carton",
-                           "target": "CTN"}),
+                           "target": "CTN"},
+     "olga (operations) may not add mappings in the mappings editor",
+     "accounts or integration admin"),
     ("alice", "/users/add", {"username": "eve", "role": "integration_admin",
-                             "password": "long enough password"}),
-])
-def test_an_action_the_role_may_not_take_is_refused(app: App, files: Files, people: Browser,
-                                                    username: str, path: str,
-                                                    data: dict[str, str]) -> None:
+                             "password": "long enough password"},
+     "alice (accounts) may not manage users", "integration admin"),
+], ids=["viewer-release", "viewer-map", "operations-retry", "operations-mappings",
+        "accounts-users"])
+def test_an_action_the_role_may_not_take_is_refused_with_a_page_that_says_who_may(
+        app: App, files: Files, people: Browser, username: str, path: str,
+        data: dict[str, str], refused: str, who_may: str) -> None:
     ingest(app, files, order("SO-1", lines=CARTON))
     answer = people(username).post(path, data)
     assert answer.status_code == 403
-    assert "may not" in answer.json()["error"]
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["content-security-policy"].startswith("default-src 'self'")
+    assert "<h1>Not allowed</h1>" in answer.text
+    assert f"{refused}. Who may: {who_may}." in shown(answer)
+    assert "Nothing was changed." in shown(answer)
     assert outcome(app, "SO-1") is Outcome.HELD
     assert [e["kind"] for e in events(app, "SO-1")] == ["received"]
+
+
+def test_a_viewer_opening_an_admin_page_gets_a_page_saying_why_not(
+        app: App, people: Browser) -> None:
+    vera = people("vera")
+    answer = vera.get("/users", headers={"referer": "http://testserver/queue?code=UOM_UNKNOWN"})
+
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<title>Not allowed · acgate</title>" in answer.text
+    assert 'href="/queue"' in answer.text  # the site's layout, navigation included
+    assert shown(answer) == (
+        "Not allowed vera (viewer) may not manage users. Who may: integration admin. If your "
+        "work needs it, ask an integration admin for such a role. Back to the page you came "
+        "from")
+    assert '<a href="/queue?code=UOM_UNKNOWN">Back to the page you came from</a>' \
+        in answer.text
+    # A link from elsewhere is not followed back.
+    elsewhere = vera.get("/users", headers={"referer": "https://evil.example/x"})
+    assert '<a href="/">Back to the dashboard</a>' in elsewhere.text
+
+
+def test_a_refused_htmx_request_gets_a_fragment_for_the_pages_error_area(
+        app: App, files: Files, people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=CARTON))
+    vera = people("vera")
+    answer = vera.client.post("/actions/release", data={"ref": "SO-1", "reason": "fine"},
+                              headers={"HX-Request": "true", "X-CSRF-Token": vera.csrf})
+
+    assert answer.status_code == 403
+    assert "<html" not in answer.text and 'role="alert"' in answer.text
+    assert shown(answer) == (
+        "Not allowed: vera (viewer) may not release held or waiting records. Who may: "
+        "operations, accounts or integration admin. If your work needs it, ask an integration "
+        "admin for such a role. Nothing was changed.")
+    # htmx leaves the page as it was and shows this in base.html's error area.
+    assert answer.headers["hx-retarget"] == "#htmx-error"
+    assert answer.headers["hx-reswap"] == "innerHTML"
+    assert answer.headers["hx-push-url"] == "false"
+    assert 'id="htmx-error"' in vera.get("/queue").text
+    assert outcome(app, "SO-1") is Outcome.HELD
 
 
 def test_an_action_without_the_csrf_token_is_refused(app: App, files: Files,
@@ -191,8 +312,44 @@ def test_an_action_without_the_csrf_token_is_refused(app: App, files: Files,
     answer = people("alice").post("/actions/reject", {"ref": "SO-1", "reason": "duplicate"},
                                   csrf=False)
     assert answer.status_code == 403
-    assert "CSRF" in answer.json()["error"]
+    assert "the request carries no valid CSRF token; reload the page." in shown(answer)
+    assert "Nothing was changed." in shown(answer)
     assert outcome(app, "SO-1") is Outcome.HELD
+
+
+def test_an_address_with_no_page_is_an_html_page_not_json(app: App, people: Browser) -> None:
+    answer = people("vera").get("/no-such-page")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1>Not found</h1>" in answer.text
+    assert "there is no page at this address." in shown(answer)
+
+
+def test_an_unexpected_failure_on_a_page_is_a_page_too(app: App, people: Browser,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("acgate.web.rules.effective_rules", broken)
+    signed_in = people("vera").client.cookies
+    client = TestClient(create_app(app), raise_server_exceptions=False, cookies=signed_in)
+    answer = client.get("/rules")
+
+    assert answer.status_code == 500
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1>Something went wrong</h1>" in answer.text
+    assert ("acgate could not do that: RuntimeError; try again; if it persists, the "
+            "integration admin can read the server log.") in shown(answer)
+    assert "the database went away" not in answer.text
+
+
+def test_a_form_missing_a_field_is_answered_with_a_page(app: App, files: Files,
+                                                        people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=CARTON))
+    answer = people("olga").post("/actions/release", {"reason": "no record named"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "the request lacks what this page needs (ref: Field required)" in shown(answer)
 
 
 # ---- acting on records ------------------------------------------------------------------------
@@ -228,8 +385,7 @@ def test_a_mapping_to_a_code_autocount_lacks_is_refused_with_why(app: App, files
 
 def test_release_reject_assign_and_comment_name_the_person(app: App, files: Files,
                                                            people: Browser) -> None:
-    rate = [line(uom="ctn", qty="1", unit_price="140.00", uom_rate="10")]
-    ingest(app, files, order("SO-1", lines=rate), order("SO-2", lines=rate))
+    ingest(app, files, order("SO-1", lines=RATE), order("SO-2", lines=RATE))
     olga = people("olga")
 
     assert "needs a reason" in notice(olga.post("/actions/release", {"ref": "SO-1"}))
@@ -336,7 +492,95 @@ def test_the_record_page_shows_the_checklist_and_what_changed(app: App, files: F
 def test_an_unknown_record_is_not_found(app: App, people: Browser) -> None:
     page = people("vera").get("/records/shop/sales_order/NOPE")
     assert page.status_code == 404
-    assert "no document" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert shown(page) == ("Not found no document 'shop/sales_order/NOPE'; use source/type/id "
+                           "as `acgate queue` shows it. Back to the queue")
+
+
+RELEASE_BLOCKED = "Why it cannot be released"
+
+
+def release_offered(page: Any) -> bool:
+    return "/actions/release" in post_forms(page.text)
+
+
+@pytest.mark.parametrize(("document", "code"), [
+    (order("SO-1", lines=CARTON), Code.UOM_UNKNOWN),
+    (order("SO-1", status="draft"), Code.STATUS_NOT_READY),
+    (delivery("SO-1", based_on="SO-9"), Code.DEPENDENCY_PENDING),
+], ids=["UOM_UNKNOWN", "STATUS_NOT_READY", "DEPENDENCY_PENDING"])
+def test_a_firm_finding_offers_no_release_but_says_why_and_the_way_out(
+        app: App, files: Files, people: Browser, document: dict[str, Any], code: Code) -> None:
+    ingest(app, files, document)
+    assert SPECS[code].firm
+    page = people("olga").get("/records/SO-1")
+
+    assert page.status_code == 200
+    assert not release_offered(page)
+    assert 'type="submit">Release</button>' not in page.text
+    text = shown(page)
+    assert f"{RELEASE_BLOCKED} A release cannot waive this finding" in text
+    assert f"{code.value} " in text and f"Way out: {WAY_OUT[code]}" in text
+    assert "which a release could waive" not in text
+    # Rejecting stays a way out.
+    assert "/actions/reject" in post_forms(page.text)
+
+
+def test_a_firm_finding_shows_its_own_suggestion_as_the_way_out(
+        app: App, files: Files, people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=CARTON))
+    text = shown(people("alice").get("/records/SO-1"))
+    assert (f"Way out: {WAY_OUT[Code.UOM_UNKNOWN]}; suggested: add the UOM alias carton -> "
+            "PCS; add the UOM alias carton -> CTN.") in text
+
+
+def test_beside_a_firm_finding_a_releasable_one_is_said_not_to_move_it_on(
+        app: App, files: Files, people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=MIXED))
+    page = people("olga").get("/records/SO-1")
+
+    assert not release_offered(page)
+    assert ("It also has UOM_RATE_MISMATCH, which a release could waive; but releasing now "
+            "would not move it on while UOM_UNKNOWN stands. Deal with that first: release is "
+            "offered here once it is gone.") in shown(page)
+
+
+def test_a_record_with_only_releasable_findings_still_offers_release(
+        app: App, files: Files, people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=RATE))
+    page = people("olga").get("/records/SO-1")
+
+    assert "UOM_RATE_MISMATCH" in page.text and not SPECS[Code.UOM_RATE_MISMATCH].firm
+    assert release_offered(page)
+    assert RELEASE_BLOCKED not in page.text
+    # The release form is what the page offers: it lets the record on.
+    landed = people("olga").post("/actions/release", {"ref": "SO-1", "reason": "agreed"})
+    assert notice(landed) == "SO-1 released: now ready"
+
+
+class Refusing(MemoryTarget):
+    """An AutoCount book that refuses every document, as a locked period would."""
+
+    def post(self, posting: Posting, *, need_key: bool = False) -> Accepted:
+        raise Rejected("CreditTerm (CreditTermKey = COD) not exists", 400)
+
+
+def test_a_refused_sync_offers_retry_not_release(app: App, files: Files, clock: Clock,
+                                                  people: Browser) -> None:
+    ingest(app, files, order("SO-1"))
+    book = Refusing()
+    Dispatcher(app.store, app.directory, lambda company: book, clock).run_once()
+    assert outcome(app, "SO-1") is Outcome.HELD
+
+    page = people("alice").get("/records/SO-1")
+
+    assert not release_offered(page) and "/actions/retry" in post_forms(page.text)
+    text = shown(page)
+    assert (f"SYNC_REJECTED AutoCount refused it: CreditTerm (CreditTermKey = COD) not exists. "
+            f"Way out: {WAY_OUT[Code.SYNC_REJECTED]}; suggested: fix the cause, then retry the "
+            "sync.") in text
+    assert "When the cause is dealt with, retry the sync below." in text
+    assert '<a href="#retry">retry the sync</a>' in page.text
 
 
 # ---- editors ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,6 +18,10 @@ from acgate.bootstrap import App
 from acgate.cli.app import full_app
 from acgate.domain.access import Role
 from acgate.service.people import (
+    FAILURES_FORGOTTEN,
+    LOCKOUT,
+    MAX_FAILURES,
+    LockedOut,
     NotAuthenticated,
     People,
     PeopleError,
@@ -25,6 +30,8 @@ from acgate.service.people import (
     sign_webhook,
 )
 from acgate.storage import tables
+from acgate.storage.database import open_database
+from acgate.storage.store import Store
 
 from .support import Cli, Clock
 
@@ -37,9 +44,14 @@ class CountingHasher(PasswordHasher):
     def __init__(self) -> None:
         super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
         self.verified = 0
+        # Runs once, in the middle of the next verification: another login arriving meanwhile.
+        self.meanwhile: Callable[[], None] | None = None
 
     def verify(self, hash: str | bytes, password: str | bytes) -> bool:
         self.verified += 1
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
         return super().verify(hash, password)
 
 
@@ -56,7 +68,7 @@ def people(app: App, hasher: CountingHasher) -> People:
 
 PEOPLE_KINDS = ("user_added", "role_changed", "user_disabled", "user_enabled",
                 "password_changed", "sessions_ended", "logged_in", "logged_out",
-                "api_key_created", "api_key_revoked")
+                "api_key_created", "api_key_revoked", "locked_out", "login_refused")
 
 
 def people_events(app: App) -> list[tuple[str, str]]:
@@ -106,6 +118,154 @@ def test_a_wrong_password_or_an_unknown_name_is_refused_alike(
 
     # An unknown name is checked against a hash all the same, so it takes as long.
     assert hasher.verified == 2
+
+
+# ---- failed logins ----------------------------------------------------------------------------
+
+WRONG = "not the password"
+
+
+def fail_in_a_row(people: People, username: str, times: int) -> None:
+    """`times` wrong passwords, each refused as wrong (none locks the name out)."""
+    for _ in range(times):
+        with pytest.raises(NotAuthenticated, match="wrong username or password"):
+            people.log_in(username, WRONG)
+
+
+def test_the_last_failure_allowed_locks_the_name_out_until_the_lockout_ends(
+        people: People, clock: Clock) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
+
+    with pytest.raises(LockedOut, match="try again in 15 minutes") as locked:
+        people.log_in("ahmad", WRONG)
+    assert locked.value.seconds == LOCKOUT.total_seconds()
+    clock.advance(LOCKOUT - dt.timedelta(seconds=90))
+    with pytest.raises(LockedOut, match="try again in 2 minutes") as refused:
+        people.log_in("Ahmad ", PASSWORD)
+    assert refused.value.seconds == 90
+
+    clock.advance(dt.timedelta(seconds=90))
+    assert people.log_in("ahmad", PASSWORD).session.user.username == "ahmad"
+
+
+def test_an_admin_setting_a_new_password_lifts_a_lockout(people: People) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
+    with pytest.raises(LockedOut):
+        people.log_in("ahmad", WRONG)
+
+    people.change_password("ahmad", "a-new-passphrase-42", "admin")
+
+    assert people.log_in("ahmad", "a-new-passphrase-42").session.user.username == "ahmad"
+
+
+def test_failures_are_forgotten_after_a_quarter_hour_without_one(people: People,
+                                                                 clock: Clock) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
+
+    clock.advance(FAILURES_FORGOTTEN + dt.timedelta(seconds=1))
+
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
+    people.log_in("ahmad", PASSWORD)
+
+
+def test_failures_count_for_every_process_on_the_database(app: App, people: People,
+                                                          hasher: CountingHasher,
+                                                          clock: Clock) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    engine = open_database(app.store.engine.url.render_as_string(hide_password=False))
+    other = People(Store(engine), clock, hasher=hasher)
+    try:
+        for process in [people, other] * (MAX_FAILURES // 2) + [people] * (MAX_FAILURES % 2):
+            with pytest.raises(NotAuthenticated):
+                process.log_in("ahmad", WRONG)
+
+        with pytest.raises(LockedOut):
+            other.log_in("ahmad", PASSWORD)
+        clock.advance(LOCKOUT)
+        other.log_in("ahmad", PASSWORD)
+    finally:
+        engine.dispose()
+
+
+def test_guesses_sent_at_once_get_no_more_tries_than_one_after_another(
+        people: People, hasher: CountingHasher) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
+    raced: list[NotAuthenticated] = []
+
+    def another_guess() -> None:
+        with pytest.raises(LockedOut) as refused:
+            people.log_in("ahmad", PASSWORD)
+        raced.append(refused.value)
+
+    hasher.meanwhile = another_guess
+    with pytest.raises(LockedOut):
+        people.log_in("ahmad", WRONG)
+
+    assert len(raced) == 1
+    # The guess that arrived while the last one allowed was checked never had its password tried.
+    assert hasher.verified == MAX_FAILURES
+
+
+def test_a_lockout_and_each_login_it_refuses_are_events(app: App, people: People) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    before = people_events(app)
+
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
+    for password in (WRONG, PASSWORD, PASSWORD):
+        with pytest.raises(LockedOut):
+            people.log_in("ahmad", password)
+
+    assert people_events(app) == [*before, ("locked_out", "ahmad"), ("login_refused", "ahmad"),
+                                  ("login_refused", "ahmad")]
+    with app.store.transaction() as repo:
+        locked = repo.connection.execute(select(tables.events).where(
+            tables.events.c.kind == "locked_out")).one()
+    assert locked.reason == f"ahmad locked out for 15 minutes after {MAX_FAILURES} failed " \
+                           "sign-ins in a row"
+    assert locked.data["username"] == "ahmad"
+    assert locked.data["failures"] == MAX_FAILURES
+    assert dt.datetime.fromisoformat(locked.data["until"]) == locked.at + LOCKOUT
+
+
+@pytest.mark.parametrize("username", ["nobody", "x" * 200])
+def test_a_name_no_user_has_is_locked_out_alike(app: App, people: People,
+                                                username: str) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    fail_in_a_row(people, username, MAX_FAILURES - 1)
+
+    with pytest.raises(LockedOut, match="try again in 15 minutes"):
+        people.log_in(username, WRONG)
+    with pytest.raises(LockedOut, match="try again in 15 minutes"):
+        people.log_in(username, PASSWORD)
+
+    assert people_events(app)[-2:] == [("locked_out", username[:64]),
+                                       ("login_refused", username[:64])]
+    people.log_in("ahmad", PASSWORD)
+
+
+def test_failed_logins_are_kept_only_while_they_count(app: App, people: People,
+                                                      clock: Clock) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    fail_in_a_row(people, "nobody", 1)
+    fail_in_a_row(people, "ahmad", 1)
+    people.log_in("ahmad", PASSWORD)
+    fail_in_a_row(people, "someone", MAX_FAILURES - 1)
+    with pytest.raises(LockedOut):
+        people.log_in("someone", WRONG)
+
+    def kept() -> list[str]:
+        with app.store.transaction() as repo:
+            return sorted(repo.connection.execute(
+                select(tables.login_failures.c.username)).scalars())
+
+    assert kept() == ["nobody", "someone"]
+    clock.advance(max(FAILURES_FORGOTTEN, LOCKOUT) + dt.timedelta(seconds=1))
+    fail_in_a_row(people, "anybody", 1)
+    assert kept() == ["anybody"]
 
 
 def test_passwords_are_stored_as_argon2id_hashes(app: App) -> None:

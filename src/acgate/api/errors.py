@@ -4,7 +4,7 @@ stay free of HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,6 +27,13 @@ _MEANING = {
     413: "the request body is too large",
     415: "the file's format is not one acgate reads",
     422: "the request does not fit the API; `problems` names each field",
+    429: "too many failed sign-ins with this username; `Retry-After` says how many seconds to "
+         "wait",
+}
+# Headers an error status always carries, as OpenAPI describes them.
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {"Retry-After": {"description": "seconds until the username may sign in again",
+                          "schema": {"type": "integer"}}},
 }
 
 
@@ -34,15 +41,24 @@ class ApiProblem(Exception):
     """Raised by a route; answered as `Error` JSON with `status`."""
 
     def __init__(self, status: int, error: str, *, fix: str | None = None,
-                 record: str | None = None, problems: Sequence[Problem] = ()) -> None:
+                 record: str | None = None, problems: Sequence[Problem] = (),
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(error)
         self.status = status
+        self.headers = headers
         self.body = Error(error=error, fix=fix, record=record, problems=list(problems) or None)
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error statuses a route can answer, each with `Error`."""
-    return {status: {"model": Error, "description": _MEANING[status]} for status in statuses}
+    return {status: _response(status) for status in statuses}
+
+
+def _response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {"model": Error, "description": _MEANING[status]}
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
 
 
 @contextmanager
@@ -73,6 +89,7 @@ def answering(record: str | None = None, refused: int = 409) -> Iterator[None]:
 def register_errors(api: FastAPI) -> None:
     async def problem(_: Request, error: Exception) -> Response:
         assert isinstance(error, ApiProblem)
-        return JSONResponse(error.body.model_dump(exclude_none=True), status_code=error.status)
+        return JSONResponse(error.body.model_dump(exclude_none=True), status_code=error.status,
+                            headers=error.headers)
 
     api.add_exception_handler(ApiProblem, problem)

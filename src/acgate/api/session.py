@@ -14,7 +14,7 @@ from acgate.api.errors import ApiProblem, errors
 from acgate.api.models import LoginIn, SessionOut, UserOut
 from acgate.domain.access import Action
 from acgate.http.auth import SESSION_COOKIE, Caller, caller
-from acgate.service.people import NotAuthenticated
+from acgate.service.people import LockedOut, NotAuthenticated
 from acgate.storage.people import User
 
 router = APIRouter(prefix=PREFIX, tags=["session"])
@@ -34,13 +34,17 @@ def _session_out(user: User, csrf_token: str, expires_at: dt.datetime) -> Sessio
                       queue_owners=sorted(principal.queue_owners))
 
 
-@router.post("/session", responses=errors(400, 401, 422))
+@router.post("/session", responses=errors(400, 401, 422, 429))
 async def sign_in(body: LoginIn, request: Request, response: Response,
                   app: AppDep) -> SessionOut:
     """Sign in: sets the `acgate_session` cookie (HttpOnly, SameSite=Lax)."""
     try:
         # argon2 is slow on purpose; keep it off the event loop.
         started = await run_in_threadpool(app.people.log_in, body.username, body.password)
+    except LockedOut as error:
+        raise ApiProblem(429, str(error), fix="wait the seconds `Retry-After` gives, then sign "
+                         "in with the right password",
+                         headers={"Retry-After": str(error.seconds)}) from None
     except NotAuthenticated as error:
         raise ApiProblem(401, str(error), fix="check the username and password") from None
     response.set_cookie(SESSION_COOKIE, started.token, httponly=True, samesite="lax",

@@ -64,6 +64,11 @@ def can(role: Role, action: Action) -> bool:
     return action in PERMISSIONS[role]
 
 
+def roles_that_may(action: Action) -> list[Role]:
+    """The roles that may take `action`, least powerful first."""
+    return [role for role in Role if can(role, action)]
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """A signed-in person as the faces see them: a name for the audit trail and a role."""

@@ -7,10 +7,10 @@ no finding is left off the list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from acgate.domain.codes import Code, Outcome
+from acgate.domain.codes import SPECS, Code, Outcome
 from acgate.domain.findings import Finding
 
 _C = Code
@@ -70,6 +70,12 @@ def blocks(finding: Finding) -> bool:
     """Whether a finding stops the record: a note does not, nor one a person released (its
     outcome is then `ready`)."""
     return finding.outcome is not Outcome.READY
+
+
+def unwaivable(findings: Iterable[Finding]) -> list[Finding]:
+    """The findings that stop the record and that no release may waive (a firm code): while one
+    stands, releasing would not move the record on."""
+    return [f for f in findings if blocks(f) and SPECS[f.code].firm]
 
 
 def checklist(findings: Sequence[Finding], assignee: str | None = None) -> list[ChecklistRow]:

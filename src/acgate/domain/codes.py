@@ -126,3 +126,30 @@ SPECS: dict[Code, CodeSpec] = {
     Code.MANUAL_EDIT_AFTER_SYNC: CodeSpec(Gap.RECONCILIATION, _H, _ACC),
     Code.MISSING_IN_AUTOCOUNT: CodeSpec(Gap.RECONCILIATION, _H, _ACC, firm=True),
 }
+
+_MAP_IT = ("add the missing mapping (a suggestion on the finding, or the mappings page); every "
+           "record held on it is re-checked at once")
+
+# No release can end a firm finding, so the pages say instead what does. Every firm code has one.
+WAY_OUT: dict[Code, str] = {
+    Code.INVALID_DOCUMENT: "the source must send a version that fits the contract; it is "
+                           "checked afresh when it arrives",
+    Code.STATUS_NOT_READY: "move it on in the source system: a version whose status may sync "
+                           "is checked afresh when it arrives",
+    Code.PARTY_UNMAPPED: _MAP_IT,
+    Code.ITEM_UNMAPPED: _MAP_IT,
+    Code.LOCATION_UNMAPPED: _MAP_IT,
+    Code.UOM_UNKNOWN: _MAP_IT,
+    Code.TAX_CODE_UNMAPPED: _MAP_IT,
+    Code.CODE_UNMAPPED: _MAP_IT,
+    Code.DEPENDENCY_PENDING: "it moves on by itself once the document it is based on has synced; "
+                             "that document's page says what holds it",
+    Code.SCHEDULED_BATCH: "nothing to do: it goes to AutoCount by itself when its batch window "
+                          "opens",
+    Code.TARGET_UNSUPPORTED: "change what this AutoCount book cannot take (the finding says "
+                             "what) at the source, or in the company's rules",
+    Code.SYNC_FAILED: "retry the sync once AutoCount can be reached again",
+    Code.SYNC_REJECTED: "fix the cause AutoCount gave, then retry the sync",
+    Code.MISSING_IN_AUTOCOUNT: "find out who deleted it in AutoCount, then retry the sync to "
+                               "post it again",
+}

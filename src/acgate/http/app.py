@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from acgate import __version__
 from acgate.bootstrap import App
 from acgate.http.auth import LoginRequired
+from acgate.web.errors import error_page, http_error_page
 
 STATIC = Path(__file__).parent.parent / "web" / "static"
 
@@ -35,24 +36,34 @@ def create_app(application: App) -> FastAPI:
         return JSONResponse({"error": "not signed in",
                              "fix": "sign in, or send the session cookie"}, status_code=401)
 
+    # People read the pages' errors, so those answer as pages (or htmx fragments); the API's
+    # clients parse JSON.
     @api.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> Response:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _wants_page(request):
+            return http_error_page(request, error)
         return JSONResponse({"error": str(error.detail)}, status_code=error.status_code,
                             headers=getattr(error, "headers", None))
 
     @api.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, error: RequestValidationError) -> Response:
+    async def bad_request(request: Request, error: RequestValidationError) -> Response:
         problems = [{"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
                     for e in error.errors()]
+        if _wants_page(request):
+            named = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+            return error_page(request, 422, f"the request lacks what this page needs ({named}); "
+                                            "reload the page and try again")
         return JSONResponse({"error": "the request does not fit the API",
                              "problems": problems}, status_code=422)
 
     @api.exception_handler(Exception)
-    async def unexpected(_: Request, error: Exception) -> Response:
+    async def unexpected(request: Request, error: Exception) -> Response:
         # Never a stack trace to the caller; the log has it.
-        return JSONResponse({"error": f"acgate could not do that: {type(error).__name__}",
-                             "fix": "try again; if it persists, the integration admin can "
-                                    "read the server log"}, status_code=500)
+        text = f"acgate could not do that: {type(error).__name__}"
+        fix = "try again; if it persists, the integration admin can read the server log"
+        if _wants_page(request):
+            return error_page(request, 500, f"{text}; {fix}")
+        return JSONResponse({"error": text, "fix": fix}, status_code=500)
 
     @api.get("/api/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -70,14 +70,24 @@ async def caller(request: Request, app: Annotated[App, Depends(application)]) ->
     return Caller(session.user.principal, session)
 
 
+class Refused(HTTPException):
+    """403: the caller's role may not take `action`. The API answers only the detail; a page
+    also names the action and the roles that may take it, so it keeps both."""
+
+    def __init__(self, who: Caller, action: Action, detail: str) -> None:
+        super().__init__(403, detail)
+        self.who = who
+        self.action = action
+
+
 def allowed(action: Action) -> Callable[..., object]:
-    """A dependency: the caller, if their role may take `action` (else 403)."""
+    """A dependency: the caller, if their role may take `action` (else `Refused`)."""
 
     async def check(who: Annotated[Caller, Depends(caller)]) -> Caller:
         try:
             who.principal.require(action)
         except Forbidden as error:
-            raise HTTPException(403, str(error)) from None
+            raise Refused(who, action, str(error)) from None
         return who
 
     return check

@@ -14,6 +14,7 @@ from acgate.domain.checklist import ChecklistRow, checklist
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.diff import FieldChange, diff
 from acgate.domain.documents import canonical_json
+from acgate.domain.findings import Finding
 from acgate.domain.rules import CompanyRules, Table
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import parse_raw
@@ -135,6 +136,7 @@ class VersionChanges:
 @dataclass(frozen=True, slots=True)
 class RecordView:
     trace: Trace
+    findings: list[Finding]  # the current version's, as `Review.release` weighs them
     checklist: list[ChecklistRow]
     changes: list[VersionChanges]
 
@@ -154,7 +156,7 @@ def record_view(store: Store, ref: str) -> RecordView:
         found = (diff(canonical_json(old), canonical_json(new))
                  if old is not None and new is not None else None)
         changes.append(VersionChanges(_label(before), _label(after), found))
-    return RecordView(trace, checklist(findings, stored.assignee), changes)
+    return RecordView(trace, findings, checklist(findings, stored.assignee), changes)
 
 
 def _label(version: Any) -> str:

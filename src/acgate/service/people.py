@@ -1,5 +1,5 @@
-"""People and sources: users and their roles, sign-in and server-side sessions, source API keys
-and signed webhooks.
+"""People and sources: users and their roles, sign-in (locked out after repeated failures) and
+server-side sessions, source API keys and signed webhooks.
 
 Every change is one event (with no document) naming who made it. Permission checks belong to the
 faces (`acgate.domain.access.Principal.require`); these use cases trust the actor they are given,
@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from collections.abc import Callable
@@ -35,8 +36,15 @@ WEBHOOK_TOLERANCE = dt.timedelta(minutes=5)
 # Delivery ids are remembered this long; a replayed signature is stale after five minutes anyway.
 DELIVERIES_KEPT = dt.timedelta(days=1)
 MIN_PASSWORD = 10
+# Guessing passwords: after this many failed logins in a row with one username, every login with
+# it is refused for LOCKOUT, the right password too. A failure is forgotten once
+# FAILURES_FORGOTTEN passes without another.
+MAX_FAILURES = 5
+FAILURES_FORGOTTEN = dt.timedelta(minutes=15)
+LOCKOUT = dt.timedelta(minutes=15)
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+_LONGEST_USERNAME = 64
 _SOURCE = re.compile(r"[^\s/]{1,128}")  # the first part of source/type/id
 _DELIVERY_ID = re.compile(r"[\x21-\x7e]{1,100}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -49,6 +57,17 @@ class PeopleError(ValueError):
 class NotAuthenticated(Exception):
     """What was presented (password, session token, API key, signature) identifies nobody. The
     message is the same whatever was wrong, so it tells a guesser nothing."""
+
+
+class LockedOut(NotAuthenticated):
+    """Too many failed logins in a row with this username: it is refused, whatever the password,
+    until `seconds` have passed. Unknown usernames are locked out alike, so this tells a guesser
+    nothing about who exists."""
+
+    def __init__(self, wait: dt.timedelta) -> None:
+        self.seconds = max(math.ceil(wait.total_seconds()), 1)
+        super().__init__("too many failed sign-ins with this username: try again in "
+                         f"{_minutes(self.seconds)}")
 
 
 class WebhookProblem(StrEnum):
@@ -198,12 +217,14 @@ class People:
             return replace(user, disabled=False)
 
     def change_password(self, username: str, password: str, actor: str) -> None:
-        """Set a new password; every open session of the user ends (sign in again)."""
+        """Set a new password; every open session of the user ends (sign in again), and a
+        lock-out after failed sign-ins is lifted: the person set the password for them."""
         password_hash = self.hasher.hash(_password(password))
         now = self.clock()
         with self.store.transaction() as repo:
             user = _existing(repo, username)
             stored.update_user(repo, user.id, password_hash=password_hash)
+            stored.forget_failures(repo, user.username)
             ended = stored.revoke_sessions_of(repo, user.id, now)
             repo.append_events([_event(now, actor, "password_changed",
                                        f"password of {user.username} changed",
@@ -222,12 +243,17 @@ class People:
 
     # ---- signing in -------------------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> User:
-        """The enabled user with this name and password, else NotAuthenticated.
+        """The enabled user with this name and password, else NotAuthenticated; LockedOut
+        (a NotAuthenticated) while the name is locked out, and at the failure that locks it.
 
         An unknown name costs one argon2 verification like a known one, so response time does
         not tell which names exist.
         """
         name = username.strip().casefold()
+        # Counted under a name that fits the column: one longer is nobody's anyway.
+        counted_as = name[:_LONGEST_USERNAME]
+        now = self.clock()
+        attempt = self._admit(counted_as, now)
         # Made at the first sign-in of anyone, so that first call tells nothing either.
         dummy = self._dummy()
         with self.store.transaction() as repo:
@@ -241,14 +267,52 @@ class People:
         except (VerificationError, InvalidHashError):
             matches = False
         if found is None or not matches or found[0].disabled:
-            raise NotAuthenticated("wrong username or password")
+            raise self._failed(counted_as, attempt, now)
         user = found[0]
-        if self.hasher.check_needs_rehash(password_hash):
-            # Stronger parameters since the password was set: upgrade the hash while we hold
-            # the password. Not a change a person made, so no event.
-            with self.store.transaction() as repo:
+        with self.store.transaction() as repo:
+            stored.forget_failures(repo, counted_as)
+            if self.hasher.check_needs_rehash(password_hash):
+                # Stronger parameters since the password was set: upgrade the hash while we
+                # hold the password. Not a change a person made, so no event.
                 stored.update_user(repo, user.id, password_hash=self.hasher.hash(password))
         return user
+
+    def _admit(self, name: str, now: dt.datetime) -> int:
+        """This login's number in a row of failures, or LockedOut (recorded as an event).
+
+        A login counts as failed before its password is checked, and a success takes the count
+        back: guesses sent in parallel, from any process, then cannot all be checked before
+        the first failure is written.
+        """
+        with self.store.transaction() as repo:
+            until = stored.locked_until(repo, name)
+            if until is None or until <= now:
+                attempt = stored.count_failure(repo, name, now, now - FAILURES_FORGOTTEN)
+                stored.prune_failures(repo, now - FAILURES_FORGOTTEN, now)
+                if attempt <= MAX_FAILURES:
+                    return attempt
+                # More in flight than are allowed; the one that reached the limit locks the
+                # name if it fails, or frees it if it succeeds.
+                until = now + LOCKOUT
+            repo.append_events([_event(now, name, "login_refused",
+                                       f"sign-in as {name} refused: locked out",
+                                       {"username": name, "until": until.isoformat()})])
+        raise LockedOut(until - now)
+
+    def _failed(self, name: str, attempt: int, now: dt.datetime) -> NotAuthenticated:
+        """The refusal of a failed login, which locks the name out if it was the last allowed.
+        Every failure was counted already, when it was admitted."""
+        if attempt < MAX_FAILURES:
+            return NotAuthenticated("wrong username or password")
+        until = now + LOCKOUT
+        with self.store.transaction() as repo:
+            stored.lock_out(repo, name, until)
+            repo.append_events([_event(
+                now, name, "locked_out",
+                f"{name} locked out for {_minutes(LOCKOUT.total_seconds())} after {attempt} "
+                "failed sign-ins in a row",
+                {"username": name, "failures": attempt, "until": until.isoformat()})])
+        return LockedOut(until - now)
 
     def log_in(self, username: str, password: str) -> SessionStart:
         """Authenticate and start a server-side session."""
@@ -403,6 +467,12 @@ def _password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise PeopleError(f"a password needs at least {MIN_PASSWORD} characters")
     return password
+
+
+def _minutes(seconds: float) -> str:
+    # Rounded up: told to wait 14 minutes, a person coming back then would be refused again.
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def _existing(repo: Repository, username: str) -> User:

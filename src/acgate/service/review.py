@@ -9,13 +9,14 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from acgate.domain.codes import SPECS, Code, Outcome
+from acgate.domain.checklist import blocks, unwaivable
+from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import Identity
 from acgate.domain.rules import Table
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import Verdict, recheck
 from acgate.storage.outbox import Outbox
-from acgate.storage.repository import Repository, StoredDocument
+from acgate.storage.repository import Repository, StoredDocument, finding_from_row
 from acgate.storage.store import Store
 
 # The findings a retry clears: a failed or refused sync, or a document AutoCount lost.
@@ -91,9 +92,10 @@ class Review:
             if stored.outcome not in (Outcome.HELD, Outcome.WAITING):
                 raise ReviewError(f"{stored.identity} is {stored.outcome.value}; only held or "
                                   "waiting records can be released")
-            findings = repo.findings_of([stored.id]).get(stored.id, [])
-            open_codes = [Code(f.code) for f in findings if f.outcome != Outcome.READY.value]
-            blocked = sorted({c.value for c in open_codes if SPECS[c].firm})
+            findings = [finding_from_row(row)
+                        for row in repo.findings_of([stored.id]).get(stored.id, [])]
+            open_codes = [f.code for f in findings if blocks(f)]
+            blocked = sorted({f.code.value for f in unwaivable(findings)})
             if blocked:
                 raise ReviewError(
                     f"{stored.identity} cannot be released while it has {', '.join(blocked)}: "

@@ -1,4 +1,5 @@
-"""Reads and writes of people and sources: users, sessions, source API keys, webhook deliveries.
+"""Reads and writes of people and sources: users, sessions, failed logins, source API keys,
+webhook deliveries.
 
 Secrets never reach these functions: sessions and keys are found by the hash of what was
 presented, and a password only as its argon2 hash.
@@ -10,12 +11,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from acgate.domain.access import Principal, Role
 from acgate.storage.repository import Repository
-from acgate.storage.tables import api_keys, sessions, users, webhook_deliveries
+from acgate.storage.tables import (
+    api_keys,
+    login_failures,
+    sessions,
+    users,
+    webhook_deliveries,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +175,64 @@ def revoke_sessions_of(repo: Repository, user_id: int, at: dt.datetime) -> int:
         sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None),
         sessions.c.expires_at > at).values(revoked_at=at))
     return result.rowcount
+
+
+# ---- failed logins ----------------------------------------------------------------------------
+
+def locked_until(repo: Repository, username: str) -> dt.datetime | None:
+    """When the last lock-out of `username` ends (or ended); None if it was never locked out or
+    has logged in since."""
+    return repo.connection.execute(select(login_failures.c.locked_until).where(
+        login_failures.c.username == username)).scalar_one_or_none()
+
+
+def count_failure(repo: Repository, username: str, at: dt.datetime,
+                  forget_before: dt.datetime) -> int:
+    """Count one more failed login of `username`, starting again from one when the last was
+    before `forget_before`; how many there are in a row now.
+
+    Each count is one UPDATE, so logins racing on PostgreSQL each get a number of their own. The
+    first failure inserts the row in a savepoint; losing that race to another, it counts again.
+    """
+    counted = _count_again(repo, username, at, forget_before)
+    if counted is not None:
+        return counted
+    try:
+        with repo.connection.begin_nested():
+            repo.connection.execute(insert(login_failures).values(
+                username=username, failures=1, last_failed_at=at))
+    except IntegrityError:
+        # The row may be gone again already (a successful login); then this is the first.
+        return _count_again(repo, username, at, forget_before) or 1
+    return 1
+
+
+def _count_again(repo: Repository, username: str, at: dt.datetime,
+                 forget_before: dt.datetime) -> int | None:
+    failures = login_failures.c.failures
+    counted: int | None = repo.connection.execute(
+        update(login_failures).where(login_failures.c.username == username).values(
+            failures=case((login_failures.c.last_failed_at < forget_before, 1),
+                          else_=failures + 1),
+            last_failed_at=at).returning(failures)).scalar_one_or_none()
+    return counted
+
+
+def lock_out(repo: Repository, username: str, until: dt.datetime) -> None:
+    """Refuse `username` until `until`; the failures that led here are spent."""
+    repo.connection.execute(update(login_failures).where(login_failures.c.username == username)
+                            .values(failures=0, locked_until=until))
+
+
+def forget_failures(repo: Repository, username: str) -> None:
+    repo.connection.execute(delete(login_failures).where(login_failures.c.username == username))
+
+
+def prune_failures(repo: Repository, forget_before: dt.datetime, at: dt.datetime) -> None:
+    """Drop the rows that no longer count: failures forgotten, no lock-out running at `at`."""
+    repo.connection.execute(delete(login_failures).where(
+        login_failures.c.last_failed_at < forget_before,
+        or_(login_failures.c.locked_until.is_(None), login_failures.c.locked_until <= at)))
 
 
 # ---- source API keys --------------------------------------------------------------------------

@@ -320,3 +320,18 @@ webhook_deliveries = Table(
     UniqueConstraint("source", "delivery", name="uq_webhook_deliveries_delivery"),
     Index("ix_webhook_deliveries_received", "received_at"),
 )
+
+# Failed logins in a row per username: the count that locks a username out for a while. The
+# username is whatever was typed, known or not, so guessing at names is limited too. A row goes
+# at that username's next successful login, or once its failures are forgotten and its lock-out
+# is over.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", Instant(), nullable=False),
+    Column("locked_until", Instant()),
+    UniqueConstraint("username", name="uq_login_failures_username"),
+    Index("ix_login_failures_last_failed", "last_failed_at"),
+)

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from acgate.bootstrap import App
 from acgate.http.auth import SESSION_COOKIE, Caller, application, caller
-from acgate.service.people import NotAuthenticated
+from acgate.service.people import LockedOut, NotAuthenticated
 from acgate.web.templating import local_path, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -29,14 +29,23 @@ def log_in(request: Request, app: Annotated[App, Depends(application)],
     try:
         started = app.people.log_in(username, password)
     except NotAuthenticated as error:
-        return render(request, "login.html", {"next": local_path(next_page),
-                                              "username": username, "error": str(error)},
-                      None, status=401)
+        return _refused(request, next_page, username, error)
     response = redirect(local_path(next_page))
     # The token is the whole credential: never readable by scripts, not sent cross-site.
     response.set_cookie(SESSION_COOKIE, started.token, path="/", httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")
     return response
+
+
+def _refused(request: Request, next_page: str, username: str,
+             error: NotAuthenticated) -> Response:
+    """The form again, saying why; a lock-out also says when to come back."""
+    page = render(request, "login.html", {"next": local_path(next_page), "username": username,
+                                          "error": str(error)}, None, status=401)
+    if isinstance(error, LockedOut):
+        page.status_code = 429
+        page.headers["Retry-After"] = str(error.seconds)
+    return page
 
 
 @router.post("/logout")

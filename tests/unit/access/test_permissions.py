@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from acgate.domain.access import PERMISSIONS, Action, Forbidden, Principal, Role, can
+from acgate.domain.access import (
+    PERMISSIONS,
+    Action,
+    Forbidden,
+    Principal,
+    Role,
+    can,
+    roles_that_may,
+)
+from acgate.web.errors import DOING
 
 _V, _OPS, _ACC, _ADM = Role.VIEWER, Role.OPERATIONS, Role.ACCOUNTS, Role.INTEGRATION_ADMIN
 
@@ -35,6 +44,16 @@ def test_the_matrix_names_every_action() -> None:
 def test_each_role_may_take_exactly_its_actions(role: Role, action: Action) -> None:
     assert can(role, action) is (role in MATRIX[action])
     assert Principal("someone", role).can(action) is (role in MATRIX[action])
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_the_roles_that_may_take_an_action_are_the_matrixs_least_powerful_first(
+        action: Action) -> None:
+    assert roles_that_may(action) == [role for role in Role if role in MATRIX[action]]
+
+
+def test_a_refusal_page_can_word_every_action() -> None:
+    assert set(DOING) == set(Action)
 
 
 def test_a_viewer_may_only_look() -> None:

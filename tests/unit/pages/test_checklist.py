@@ -3,8 +3,8 @@ on a finding that stops the record."""
 
 from __future__ import annotations
 
-from acgate.domain.checklist import ITEMS, checklist
-from acgate.domain.codes import Code, Outcome
+from acgate.domain.checklist import ITEMS, checklist, unwaivable
+from acgate.domain.codes import SPECS, WAY_OUT, Code, Outcome
 from acgate.domain.findings import Finding
 
 
@@ -53,3 +53,16 @@ def test_waiting_on_a_batch_window_needs_no_owner() -> None:
     rows = {row.item.key: row.passed
             for row in checklist([finding(Code.SCHEDULED_BATCH, Outcome.WAITING, "-")])}
     assert rows["owned"] and not rows["status"]
+
+
+def test_only_a_standing_finding_of_a_firm_code_is_beyond_a_release() -> None:
+    firm, waivable = finding(Code.SYNC_FAILED), finding(Code.UOM_RATE_MISMATCH)
+    released = finding(Code.ITEM_UNMAPPED, Outcome.READY, released_by="an override")
+    waiting = finding(Code.SCHEDULED_BATCH, Outcome.WAITING, "-")
+    assert unwaivable([firm, waivable, released, waiting]) == [firm, waiting]
+    assert unwaivable([waivable]) == []
+
+
+def test_every_firm_code_says_what_ends_it() -> None:
+    assert set(WAY_OUT) == {code for code, spec in SPECS.items() if spec.firm}
+    assert all(text and not text.endswith(".") for text in WAY_OUT.values())

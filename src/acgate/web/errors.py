@@ -1,0 +1,97 @@
+"""Errors as the pages answer them: a page in the site's layout that says what was refused or went
+wrong and the way on, or for htmx a fragment for the page's error area. (The API under /api/
+answers JSON; `acgate.http.app` decides which face a request came from.)"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException
+
+from acgate.domain.access import Action, Role, roles_that_may
+from acgate.http.auth import Caller, Refused
+from acgate.web.templating import is_fragment, local_path, render
+
+# Where an htmx request's error goes: base.html has this area on every page, and its htmx
+# config swaps error answers, which htmx leaves unswapped by default.
+ERROR_AREA = "#htmx-error"
+
+# What each action lets a person do, in the words of the pages.
+DOING: dict[Action, str] = {
+    Action.VIEW: "see acgate's pages",
+    Action.ASSIGN: "assign records",
+    Action.COMMENT: "comment on records",
+    Action.RELEASE: "release held or waiting records",
+    Action.REJECT: "reject records",
+    Action.MAP: "add a mapping from a finding's suggestion",
+    Action.RETRY: "retry a sync",
+    Action.INGEST: "upload files",
+    Action.MANAGE_RULES: "manage the companies' rules",
+    Action.MANAGE_MAPPINGS: "add mappings in the mappings editor",
+    Action.MANAGE_USERS: "manage users",
+    Action.MANAGE_SOURCES: "manage the source systems' API keys",
+}
+_HEADINGS = {403: "Not allowed", 404: "Not found", 409: "Not possible now",
+             422: "Not understood", 500: "Something went wrong"}
+# Starlette's own errors carry only the status phrase; a person needs a sentence.
+_PLAIN = {404: "there is no page at this address",
+          405: "this address does not take that kind of request"}
+
+
+def _role_name(role: Role) -> str:
+    return role.value.replace("_", " ")
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _came_from(request: Request) -> str:
+    """The page the person came from, if it is on this site, else the dashboard."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return "/"
+    return local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
+
+
+def error_page(request: Request, status: int, message: str, *, who: Caller | None = None,
+               action: Action | None = None, back: str | None = None,
+               headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """The error as a page, or for htmx as a fragment retargeted to the page's error area.
+    `action`: the one the caller's role may not take, so the page can say who may."""
+    context = {
+        "heading": _HEADINGS.get(status, HTTPStatus(status).phrase),
+        "message": message,
+        "may": _either([_role_name(r) for r in roles_that_may(action)]) if action else None,
+        # The pages change things only by POST; a person cannot tell from an error page that
+        # nothing happened, so it says so.
+        "unchanged": request.method == "POST",
+        "back": back or _came_from(request),
+        "fragment": is_fragment(request),
+    }
+    if context["fragment"]:
+        response = render(request, "_error.html", context, who, status=status)
+        # Into the error area, and never into the address bar: the request did not happen.
+        response.headers.update({"HX-Retarget": ERROR_AREA, "HX-Reswap": "innerHTML",
+                                 "HX-Push-Url": "false"})
+    else:
+        response = render(request, "error.html", context, who, status=status)
+    response.headers.update(headers or {})
+    return response
+
+
+def http_error_page(request: Request, error: HTTPException) -> HTMLResponse:
+    """A page for an HTTP error raised on a page route."""
+    if isinstance(error, Refused):
+        principal = error.who.principal
+        return error_page(request, 403, f"{principal.username} ({_role_name(principal.role)}) "
+                                        f"may not {DOING[error.action]}",
+                          who=error.who, action=error.action)
+    detail = str(error.detail)
+    if detail == HTTPStatus(error.status_code).phrase:
+        detail = _PLAIN.get(error.status_code, detail)
+    return error_page(request, error.status_code, detail, headers=error.headers)
