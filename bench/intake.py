@@ -104,8 +104,10 @@ def raw_insert_rate(path: Path, folder: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--documents", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="intake processes, as `acgate ingest --workers` (default: cores)")
+    # One more than the cores: a worker waiting for its turn to store leaves its core to it.
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1,
+                        help="intake processes, as `acgate ingest --workers` "
+                             "(default: one more than the cores)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
