@@ -3,15 +3,18 @@ admin."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from acgate.bootstrap import App
+from acgate.service.people import LOCKOUT, MAX_FAILURES
 from acgate.storage.tables import events
-from integration.support import MASTER
+from integration.support import MASTER, access_log_rows
 
 from .conftest import PASSWORD, SignIn
 
@@ -126,3 +129,84 @@ def test_rules_and_companies_are_readable_and_an_unknown_company_is_404(sign_in:
         answer = viewer.get(path)
         assert answer.status_code == 404
         assert "company 'nope' has no rules file" in answer.json()["error"]
+
+
+# ---- the access log -----------------------------------------------------------------------------
+
+def _lock_out_and_change_a_role(sign_in: SignIn, anonymous: TestClient) -> TestClient:
+    """omar is locked out by wrong passwords; ian signs in and makes vera an operations clerk."""
+    for _ in range(MAX_FAILURES):
+        anonymous.post("/api/v1/session", json={"username": "omar", "password": "wrong one"})
+    admin = sign_in("ian")
+    assert admin.put("/api/v1/users/vera/role", json={"role": "operations"}).status_code == 200
+    return admin
+
+
+def test_the_access_log_answers_newest_first_in_words(sign_in: SignIn,
+                                                      anonymous: TestClient) -> None:
+    admin = _lock_out_and_change_a_role(sign_in, anonymous)
+
+    log = admin.get("/api/v1/access-log").json()
+
+    assert log["total"] == 7 and (log["limit"], log["offset"]) == (100, 0)
+    seen = [{key: row[key] for key in ("actor", "kind", "what", "username", "lockout")}
+            for row in log["rows"]]
+    assert seen[:3] == [
+        {"actor": "ian", "kind": "role_changed", "what": "role changed from viewer to operations",
+         "username": "vera", "lockout": False},
+        {"actor": "ian", "kind": "logged_in", "what": "signed in", "username": "ian",
+         "lockout": False},
+        {"actor": "omar", "kind": "locked_out",
+         "what": "locked out for 15 minutes after 5 failed sign-ins in a row",
+         "username": "omar", "lockout": True},
+    ]
+    assert [row["what"] for row in log["rows"][3:]] == [
+        "user added as integration admin", "user added as accounts",
+        "user added as operations", "user added as viewer"]
+    locked = log["rows"][2]
+    assert locked["at"] == "2026-11-20T02:00:00Z"
+    assert dt.datetime.fromisoformat(locked["data"]["until"]) \
+        == dt.datetime.fromisoformat(locked["at"]) + LOCKOUT
+
+
+def test_the_access_log_over_http_is_what_the_users_page_shows(sign_in: SignIn,
+                                                               anonymous: TestClient) -> None:
+    admin = _lock_out_and_change_a_role(sign_in, anonymous)
+
+    for query in ("", "?user=omar", "?kind=role_changed"):
+        rows = admin.get(f"/api/v1/access-log{query}").json()["rows"]
+        page = admin.get(f"/users{query}")
+        assert [row[1:] for row in access_log_rows(page.text)] == [
+            (row["actor"], ("lock-out " if row["lockout"] else "") + row["what"],
+             row["username"] or "-") for row in rows], query
+
+
+def test_the_access_log_filters_and_pages_over_http(sign_in: SignIn,
+                                                    anonymous: TestClient) -> None:
+    admin = _lock_out_and_change_a_role(sign_in, anonymous)
+
+    def kinds(query: str) -> list[str]:
+        answer = admin.get(f"/api/v1/access-log?{query}")
+        assert answer.status_code == 200, answer.text
+        return [row["kind"] for row in answer.json()["rows"]]
+
+    assert kinds("user=omar") == ["locked_out", "user_added"]
+    assert kinds("user=%20IAN%20") == ["role_changed", "logged_in", "user_added"]
+    assert kinds("kind=locked_out") == ["locked_out"]
+    assert kinds("user=vera&kind=role_changed") == ["role_changed"]
+    assert kinds("user=nobody") == []
+    everything = kinds("")
+    paged = admin.get("/api/v1/access-log?limit=2&offset=1").json()
+    assert (paged["total"], paged["limit"], paged["offset"]) == (7, 2, 1)
+    assert [row["kind"] for row in paged["rows"]] == everything[1:3]
+    assert admin.get("/api/v1/access-log?kind=nonsense").status_code == 422
+
+
+@pytest.mark.parametrize("username", ["vera", "omar", "aisha"])
+def test_only_an_integration_admin_reads_the_access_log_over_http(
+        sign_in: SignIn, anonymous: TestClient, username: str) -> None:
+    answer = sign_in(username).get("/api/v1/access-log")
+
+    assert answer.status_code == 403
+    assert "may not manage_users" in answer.json()["error"]
+    assert anonymous.get("/api/v1/access-log").status_code == 401

@@ -1,7 +1,8 @@
 """Every route of the app refuses a request that proves nobody: the API answers 401 and the
-pages send the browser to the login page. Only signing in, health, the OpenAPI document and
-its viewer, and static files are open; the signed ingest routes refuse a missing or wrong key
-or signature with 401 like the rest."""
+pages send the browser to the login page (htmx, by `HX-Redirect`, as it would otherwise swap the
+login page into part of the page). Only signing in, health, the OpenAPI document and its viewer,
+and static files are open; the signed ingest routes refuse a missing or wrong key or signature
+with 401 like the rest."""
 
 from __future__ import annotations
 
@@ -57,20 +58,26 @@ def test_the_walk_covers_the_api(web: FastAPI) -> None:
     assert len([t for t in templates if t.startswith("/api/v1/")]) >= 20
 
 
-@pytest.mark.parametrize("client_kind", ["no credentials", "forged credentials"])
+@pytest.mark.parametrize("client_kind", ["no credentials", "forged credentials", "htmx"])
 def test_every_route_refuses_an_anonymous_request(web: FastAPI, anonymous: TestClient,
                                                   client_kind: str) -> None:
     headers = {}
-    if client_kind == "forged credentials":
+    if client_kind != "no credentials":
         # A cookie and a key that name nobody count for nothing.
         anonymous.cookies.set("acgate_session", "forged")
         headers = {"Authorization": "Bearer ak_000000000000.forged",
                    "X-CSRF-Token": "forged"}
+    if client_kind == "htmx":
+        # A page left open after its session ended.
+        headers |= {"HX-Request": "true", "HX-Current-URL": "http://testserver/queue"}
     refused_wrongly = []
     for method, template, path in guarded(web):
         answer = anonymous.request(method, path, headers=headers)
         if path.startswith("/api/"):
             ok = answer.status_code == 401 and "error" in answer.json()
+        elif client_kind == "htmx":
+            ok = answer.status_code == 401 and "location" not in answer.headers and \
+                answer.headers.get("HX-Redirect") == "/login?next=/queue"
         else:
             ok = answer.status_code in (302, 303, 307) and \
                 answer.headers["location"].startswith("/login")

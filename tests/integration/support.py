@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,6 +270,16 @@ def all_counts(app: App) -> dict[str, int]:
     return {name: count_rows(app, name) for name in
             ("documents", "versions", "findings", "events", "doc_keys", "ledger",
              "intake_errors", "mappings")}
+
+
+def access_log_rows(page: str) -> list[tuple[str, ...]]:
+    """The access log on the users page as a person reads it: (when, who, what, for whom) per
+    entry, the lock-out marker part of what; or the one cell saying there is nothing."""
+    table = re.search(r'<table class="access-log">.*?<tbody>(.*?)</tbody>', page, re.S)
+    assert table is not None, "the page shows no access log"
+    return [tuple(" ".join(html.unescape(re.sub(r"<[^>]+>", "", cell)).split())
+                  for cell in re.findall(r"<td\b[^>]*>(.*?)</td>", row, re.S))
+            for row in re.findall(r"<tr\b[^>]*>(.*?)</tr>", table.group(1), re.S)]
 
 
 # ---- the CLI ----------------------------------------------------------------------------------

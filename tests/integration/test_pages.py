@@ -24,7 +24,8 @@ from acgate.http.app import create_app
 from acgate.http.auth import SESSION_COOKIE
 from acgate.service.dispatch import Dispatcher
 from acgate.service.overview import dashboard
-from acgate.service.people import LOCKOUT, MAX_FAILURES
+from acgate.service.people import LOCKOUT, MAX_FAILURES, SESSION_IDLE, SESSION_LIFETIME
+from acgate.web.errors import SESSION_ENDED, SESSION_ENDED_AFTER_POST
 from acgate.web.templating import NOTICE_COOKIE, UTC
 
 from .support import Clock, Files, delivery, events, ingest, line, order, outcome, stored
@@ -187,6 +188,121 @@ def _people_events(app: App) -> list[Any]:
     with app.store.transaction() as repo:
         return list(repo.connection.execute(
             select(table).where(table.c.document_id.is_(None)).order_by(table.c.id)))
+
+
+# ---- a session that ends while a page is open ----------------------------------------------
+
+# htmx names the page in the address bar on every request it makes from that page.
+ON_THE_QUEUE = {"HX-Request": "true",
+                "HX-Current-URL": "http://testserver/queue?outcome=held&mine=1"}
+
+
+def end_session(how: str, app: App, clock: Clock, person: Person) -> None:
+    if how == "idle":
+        clock.advance(SESSION_IDLE)
+    elif how == "lifetime":
+        # In use all along, so only the absolute lifetime can end it.
+        for _ in range(int(SESSION_LIFETIME / dt.timedelta(hours=1))):
+            assert person.get("/", follow_redirects=False).status_code == 200
+            clock.advance(dt.timedelta(hours=1))
+    elif how == "revoked":
+        app.people.log_out(person.client.cookies[SESSION_COOKIE])
+    else:
+        person.client.cookies.clear()
+        person.client.cookies.set(SESSION_COOKIE, "names-no-session")
+
+
+def next_field(page: Any) -> str:
+    found = re.search(r'<input type="hidden" name="next" value="([^"]*)">', page.text)
+    assert found, page.text
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize("how", ["idle", "lifetime", "revoked", "unknown"])
+def test_htmx_after_the_session_ended_sends_the_window_to_sign_in_and_back(
+        app: App, people: Browser, clock: Clock, how: str) -> None:
+    alice = people("alice")
+    end_session(how, app, clock, alice)
+
+    filtered = alice.get("/queue?outcome=held&mine=1&code=UOM_UNKNOWN", headers=ON_THE_QUEUE,
+                         follow_redirects=False)
+
+    # No redirect: htmx's XHR would follow it and swap the login page into the results.
+    assert filtered.status_code == 401 and "location" not in filtered.headers
+    assert filtered.headers["HX-Redirect"] == "/login?next=/queue%3Foutcome%3Dheld%26mine%3D1"
+    login = alice.get(filtered.headers["HX-Redirect"])
+    assert "<h1>Sign in to acgate</h1>" in login.text
+    assert notice(login) == SESSION_ENDED
+    assert next_field(login) == "/queue?outcome=held&mine=1"
+
+    landed = alice.client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                               "next": next_field(login)})
+    assert landed.status_code == 200
+    assert f"{landed.url.path}?{landed.url.query.decode()}" == "/queue?outcome=held&mine=1"
+    assert 'id="queue-results"' in landed.text
+
+
+def test_an_htmx_action_after_the_session_ended_is_not_taken_and_the_login_says_so(
+        app: App, files: Files, people: Browser, clock: Clock) -> None:
+    ingest(app, files, order("SO-1", lines=CARTON))
+    olga = people("olga")
+    clock.advance(SESSION_IDLE)
+    before = events(app, "SO-1")
+
+    answer = olga.client.post(
+        "/actions/comment", data={"ref": "SO-1", "text": "asked the shop",
+                                  "csrf_token": olga.csrf},
+        headers={"HX-Request": "true",
+                 "HX-Current-URL": "http://testserver/records/shop/sales_order/SO-1"},
+        follow_redirects=False)
+
+    assert answer.headers["HX-Redirect"] == "/login?next=/records/shop/sales_order/SO-1"
+    login = olga.get(answer.headers["HX-Redirect"])
+    assert notice(login) == SESSION_ENDED_AFTER_POST
+    assert next_field(login) == "/records/shop/sales_order/SO-1"
+    assert events(app, "SO-1") == before
+
+
+@pytest.mark.parametrize("current", [
+    "https://evil.example/queue", "http://testserver.evil.example/queue",
+    "http://testserver//evil.example/x", "javascript:alert(1)", None])
+def test_htmx_is_never_sent_back_to_another_site_after_signing_in(
+        app: App, people: Browser, clock: Clock, current: str | None) -> None:
+    alice = people("alice")
+    clock.advance(SESSION_IDLE)
+    headers = {"HX-Request": "true"} | ({"HX-Current-URL": current} if current else {})
+
+    answer = alice.get("/queue?code=UOM_UNKNOWN", headers=headers, follow_redirects=False)
+
+    assert answer.headers["HX-Redirect"] == "/login?next=/"
+    assert next_field(alice.get(answer.headers["HX-Redirect"])) == "/"
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {**ON_THE_QUEUE, "HX-History-Restore-Request": "true"}], ids=["page", "history restore"])
+def test_a_whole_page_after_the_session_ended_still_redirects_to_sign_in(
+        app: App, people: Browser, clock: Clock, headers: dict[str, str]) -> None:
+    alice = people("alice")
+    clock.advance(SESSION_IDLE)
+
+    answer = alice.get("/queue", headers=headers, follow_redirects=False)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/queue"
+    assert "HX-Redirect" not in answer.headers
+
+
+def test_the_api_still_answers_json_401_to_htmx_after_the_session_ended(
+        app: App, people: Browser, clock: Clock) -> None:
+    alice = people("alice")
+    clock.advance(SESSION_IDLE)
+
+    answer = alice.get("/api/v1/queue", headers=ON_THE_QUEUE, follow_redirects=False)
+
+    assert answer.status_code == 401
+    assert answer.json() == {"error": "not signed in",
+                             "fix": "sign in, or send the session cookie"}
+    assert "HX-Redirect" not in answer.headers
 
 
 # ---- what each role sees --------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Users and source API keys over HTTP, for the integration admin (as `acgate users` and
-`acgate sources` on the server)."""
+"""Users, the access log and source API keys over HTTP, for the integration admin (as
+`acgate users` and `acgate sources` on the server, and the users page)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from acgate.api.common import PREFIX, AppDep
 from acgate.api.errors import ApiProblem, answering, errors
-from acgate.api.models import KeyIn, KeyOut, NewKeyOut, RoleIn, UserIn, UserOut
+from acgate.api.models import (
+    AccessLogEntryOut,
+    AccessLogOut,
+    KeyIn,
+    KeyOut,
+    NewKeyOut,
+    RoleIn,
+    UserIn,
+    UserOut,
+)
 from acgate.api.session import user_out
 from acgate.bootstrap import App
 from acgate.domain.access import Action
 from acgate.http.auth import Caller, allowed
-from acgate.service.people import PeopleError
-from acgate.storage.people import ApiKey, User, api_key_by_id
+from acgate.service.people import AccessKind, AccessLogEntry, PeopleError
+from acgate.storage.people import AccessLogFilter, ApiKey, User, api_key_by_id
 
 router = APIRouter(prefix=PREFIX, tags=["users and sources"])
 
@@ -76,6 +85,33 @@ def enable_user(username: Username, who: UserAdmin, app: AppDep) -> UserOut:
     user = _existing(app, username)
     with answering(user.username):
         return user_out(app.people.enable(user.username, who.actor))
+
+
+def access_log_entry_out(entry: AccessLogEntry) -> AccessLogEntryOut:
+    return AccessLogEntryOut(at=entry.at, actor=entry.actor, kind=entry.kind, what=entry.what,
+                             username=entry.username, lockout=entry.lockout,
+                             reason=entry.reason, data=entry.data)
+
+
+@router.get("/access-log", dependencies=[Depends(allowed(Action.MANAGE_USERS))],
+            responses=errors(401, 403, 422))
+def access_log(
+    app: AppDep,
+    # No NUL: PostgreSQL refuses it in a text parameter, and no username holds one.
+    user: Annotated[str | None, Query(
+        max_length=64, pattern=r"^[^\x00]*$",
+        description="Only what this username did or had done to it.")] = None,
+    kind: AccessKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> AccessLogOut:
+    """The access log, newest first: sign-ins and sign-outs, lock-outs and the sign-ins they
+    refused, and every change to users and source keys, with who made it."""
+    log = app.people.access_log(AccessLogFilter(
+        username=user.strip().casefold() if user else None, kind=kind.value if kind else None,
+        limit=limit, offset=offset))
+    return AccessLogOut(total=log.total, limit=limit, offset=offset,
+                        rows=[access_log_entry_out(entry) for entry in log.entries])
 
 
 def key_out(key: ApiKey) -> KeyOut:

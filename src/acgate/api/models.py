@@ -105,6 +105,29 @@ class NewKeyOut(BaseModel):
                                             "`timestamp + \".\" + body`.")
 
 
+class AccessLogEntryOut(BaseModel):
+    """One entry of the access log: when, who did it, what, and for whom."""
+
+    at: dt.datetime
+    actor: str = Field(description="Who did it: the person signed in, or the username typed "
+                                   "at a sign-in.")
+    kind: str = Field(description="What was recorded: one of the `kind` filter's values (or a "
+                                  "kind another acgate version recorded).")
+    what: str = Field(description="The entry in words, as the users page shows it.")
+    username: str | None = Field(description="The user it is about, when it is about one.")
+    lockout: bool = Field(description="A lock-out after failed sign-ins, or a sign-in it "
+                                      "refused.")
+    reason: str | None
+    data: dict[str, Any]
+
+
+class AccessLogOut(BaseModel):
+    total: int = Field(description="How many entries match, beyond this page too.")
+    limit: int
+    offset: int
+    rows: list[AccessLogEntryOut]
+
+
 # ---- findings and records -----------------------------------------------------------------------
 
 class SuggestionOut(BaseModel):

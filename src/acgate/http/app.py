@@ -6,13 +6,13 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from acgate import __version__
 from acgate.bootstrap import App
 from acgate.http.auth import LoginRequired
-from acgate.web.errors import error_page, http_error_page
+from acgate.web.errors import error_page, http_error_page, sign_in_again
 
 STATIC = Path(__file__).parent.parent / "web" / "static"
 
@@ -32,7 +32,7 @@ def create_app(application: App) -> FastAPI:
     @api.exception_handler(LoginRequired)
     async def login_required(request: Request, _: LoginRequired) -> Response:
         if _wants_page(request):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return sign_in_again(request)
         return JSONResponse({"error": "not signed in",
                              "fix": "sign in, or send the session cookie"}, status_code=401)
 

@@ -174,6 +174,7 @@ class Intake:
         checked by that many processes at once and still committed in order, each exactly as
         one process would have (see `acgate.service.intake_pool`)."""
         if workers > 1 and not keep_verdicts and self.store.shared_between_processes:
+            # Imported here: the pool runs this module's batches, so it imports this module.
             from acgate.service.intake_pool import ingest_in_processes
 
             return ingest_in_processes(self, records, workers, actor, progress)

@@ -1,7 +1,8 @@
 """People and sources: users and their roles, sign-in (locked out after repeated failures) and
 server-side sessions, source API keys and signed webhooks.
 
-Every change is one event (with no document) naming who made it. Permission checks belong to the
+Every change is one event (with no document) naming who made it; together they are the access
+log, which an integration admin reads on the users page. Permission checks belong to the
 faces (`acgate.domain.access.Principal.require`); these use cases trust the actor they are given,
 as `Review` does.
 """
@@ -14,16 +15,17 @@ import hmac
 import math
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from acgate.domain.access import Role
 from acgate.storage import people as stored
-from acgate.storage.people import ApiKey, User
+from acgate.storage.people import AccessLogFilter, ApiKey, LoggedEvent, User
 from acgate.storage.repository import Repository
 from acgate.storage.store import Store
 
@@ -48,6 +50,27 @@ _LONGEST_USERNAME = 64
 _SOURCE = re.compile(r"[^\s/]{1,128}")  # the first part of source/type/id
 _DELIVERY_ID = re.compile(r"[\x21-\x7e]{1,100}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+class AccessKind(StrEnum):
+    """What an entry of the access log records."""
+
+    LOGGED_IN = "logged_in"
+    LOGGED_OUT = "logged_out"
+    LOCKED_OUT = "locked_out"
+    LOGIN_REFUSED = "login_refused"
+    USER_ADDED = "user_added"
+    ROLE_CHANGED = "role_changed"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    PASSWORD_CHANGED = "password_changed"
+    SESSIONS_ENDED = "sessions_ended"
+    API_KEY_CREATED = "api_key_created"
+    API_KEY_REVOKED = "api_key_revoked"
+
+
+# Guessing at a password: these are what an admin scans the access log for.
+_LOCKOUT_KINDS = frozenset({AccessKind.LOCKED_OUT, AccessKind.LOGIN_REFUSED})
 
 
 class PeopleError(ValueError):
@@ -109,6 +132,28 @@ class SessionStart:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessLogEntry:
+    """One entry of the access log as people read it: who did what, for whom."""
+
+    at: dt.datetime
+    actor: str
+    kind: str
+    what: str
+    username: str | None  # whom it is about, when it is about a user
+    lockout: bool
+    reason: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLog:
+    """A page of the access log, and how many entries its filter selects in all."""
+
+    entries: list[AccessLogEntry]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewKey:
     """A new source API key. `secret` (the whole key) and `signing_secret` are shown once."""
 
@@ -159,7 +204,7 @@ class People:
                                   "`acgate users role`")
             user = stored.add_user(repo, name, (display_name or "").strip() or name, role,
                                    password_hash, now)
-            repo.append_events([_event(now, actor, "user_added",
+            repo.append_events([_event(now, actor, AccessKind.USER_ADDED,
                                        f"{name} added as {role.value}",
                                        {"username": name, "role": role.value})])
             return user
@@ -184,7 +229,7 @@ class People:
             _keep_an_admin(repo, user, "change the role of")
             stored.update_user(repo, user.id, role=role.value)
             ended = stored.revoke_sessions_of(repo, user.id, now)
-            repo.append_events([_event(now, actor, "role_changed",
+            repo.append_events([_event(now, actor, AccessKind.ROLE_CHANGED,
                                        f"{user.username}: {user.role.value} -> {role.value}",
                                        {"username": user.username, "role": role.value,
                                         "previous": user.role.value, "sessions_ended": ended})])
@@ -200,7 +245,8 @@ class People:
             _keep_an_admin(repo, user, "disable")
             stored.update_user(repo, user.id, disabled=True)
             ended = stored.revoke_sessions_of(repo, user.id, now)
-            repo.append_events([_event(now, actor, "user_disabled", f"{user.username} disabled",
+            repo.append_events([_event(now, actor, AccessKind.USER_DISABLED,
+                                       f"{user.username} disabled",
                                        {"username": user.username, "sessions_ended": ended})])
             return replace(user, disabled=True)
 
@@ -212,7 +258,8 @@ class People:
             if not user.disabled:
                 raise PeopleError(f"{user.username} is not disabled")
             stored.update_user(repo, user.id, disabled=False)
-            repo.append_events([_event(now, actor, "user_enabled", f"{user.username} enabled",
+            repo.append_events([_event(now, actor, AccessKind.USER_ENABLED,
+                                       f"{user.username} enabled",
                                        {"username": user.username})])
             return replace(user, disabled=False)
 
@@ -226,7 +273,7 @@ class People:
             stored.update_user(repo, user.id, password_hash=password_hash)
             stored.forget_failures(repo, user.username)
             ended = stored.revoke_sessions_of(repo, user.id, now)
-            repo.append_events([_event(now, actor, "password_changed",
+            repo.append_events([_event(now, actor, AccessKind.PASSWORD_CHANGED,
                                        f"password of {user.username} changed",
                                        {"username": user.username, "sessions_ended": ended})])
 
@@ -236,7 +283,7 @@ class People:
         with self.store.transaction() as repo:
             user = _existing(repo, username)
             ended = stored.revoke_sessions_of(repo, user.id, now)
-            repo.append_events([_event(now, actor, "sessions_ended",
+            repo.append_events([_event(now, actor, AccessKind.SESSIONS_ENDED,
                                        f"{ended} sessions of {user.username} ended",
                                        {"username": user.username, "sessions_ended": ended})])
             return ended
@@ -294,7 +341,7 @@ class People:
                 # More in flight than are allowed; the one that reached the limit locks the
                 # name if it fails, or frees it if it succeeds.
                 until = now + LOCKOUT
-            repo.append_events([_event(now, name, "login_refused",
+            repo.append_events([_event(now, name, AccessKind.LOGIN_REFUSED,
                                        f"sign-in as {name} refused: locked out",
                                        {"username": name, "until": until.isoformat()})])
         raise LockedOut(until - now)
@@ -308,7 +355,7 @@ class People:
         with self.store.transaction() as repo:
             stored.lock_out(repo, name, until)
             repo.append_events([_event(
-                now, name, "locked_out",
+                now, name, AccessKind.LOCKED_OUT,
                 f"{name} locked out for {_minutes(LOCKOUT.total_seconds())} after {attempt} "
                 "failed sign-ins in a row",
                 {"username": name, "failures": attempt, "until": until.isoformat()})])
@@ -323,7 +370,7 @@ class People:
         expires = now + min(self.idle, self.lifetime)
         with self.store.transaction() as repo:
             stored.add_session(repo, user.id, digest(token), csrf, now, expires)
-            repo.append_events([_event(now, user.username, "logged_in",
+            repo.append_events([_event(now, user.username, AccessKind.LOGGED_IN,
                                        f"{user.username} signed in",
                                        {"username": user.username})])
         return SessionStart(token, Session(user, expires, csrf))
@@ -353,7 +400,7 @@ class People:
             if found is None or found.revoked_at is not None or found.expires_at <= now:
                 return
             stored.revoke_session(repo, found.id, now)
-            repo.append_events([_event(now, found.user.username, "logged_out",
+            repo.append_events([_event(now, found.user.username, AccessKind.LOGGED_OUT,
                                        f"{found.user.username} signed out",
                                        {"username": found.user.username})])
 
@@ -361,6 +408,20 @@ class People:
         if self._dummy_hash is None:
             self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
         return self._dummy_hash
+
+    # ---- the access log ---------------------------------------------------------------------
+    def access_log(self, wanted: AccessLogFilter) -> AccessLog:
+        """A page of the access log, newest first, each entry in words."""
+        with self.store.transaction() as repo:
+            found = stored.access_log(repo, wanted)
+            total = stored.count_access_log(repo, wanted)
+        return AccessLog([_entry(event) for event in found], total)
+
+    def lockouts(self) -> dict[str, dt.datetime]:
+        """The usernames refused now for failed sign-ins, with when each lock-out ends."""
+        now = self.clock()
+        with self.store.transaction() as repo:
+            return stored.lockouts(repo, now)
 
     # ---- source API keys --------------------------------------------------------------------
     def add_key(self, source: str, actor: str) -> NewKey:
@@ -374,7 +435,7 @@ class People:
         now = self.clock()
         with self.store.transaction() as repo:
             key = stored.add_api_key(repo, key_id, name, digest(secret), actor, now)
-            repo.append_events([_event(now, actor, "api_key_created",
+            repo.append_events([_event(now, actor, AccessKind.API_KEY_CREATED,
                                        f"API key {key_id} for {name} created",
                                        {"source": name, "key_id": key_id})])
         return NewKey(key, secret, signing_secret_of(secret))
@@ -395,7 +456,7 @@ class People:
             if not key.active:
                 raise PeopleError(f"API key {key.key_id} is already revoked")
             stored.revoke_api_key(repo, key.key_id, now)
-            repo.append_events([_event(now, actor, "api_key_revoked",
+            repo.append_events([_event(now, actor, AccessKind.API_KEY_REVOKED,
                                        f"API key {key.key_id} for {key.source} revoked",
                                        {"source": key.source, "key_id": key.key_id})])
             return replace(key, revoked_at=now)
@@ -495,7 +556,68 @@ def _touch_key(repo: Repository, key: ApiKey, now: dt.datetime) -> None:
         stored.touch_api_key(repo, key.key_id, now)
 
 
-def _event(at: dt.datetime, actor: str, kind: str, reason: str,
+def _event(at: dt.datetime, actor: str, kind: AccessKind, reason: str,
            data: dict[str, object]) -> dict[str, object]:
+    # Neither a document nor a company: that is how the access log tells its events apart.
     return {"document_id": None, "version_id": None, "company": None, "at": at,
-            "actor": actor, "kind": kind, "reason": reason, "data": data}
+            "actor": actor, "kind": kind.value, "reason": reason, "data": data}
+
+
+# ---- the access log in words ------------------------------------------------------------------
+
+def _role(value: object) -> str:
+    return str(value).replace("_", " ")
+
+
+def _sessions(data: Mapping[str, Any]) -> str:
+    ended = int(data.get("sessions_ended") or 0)
+    if not ended:
+        return ""
+    return "; 1 open session ended" if ended == 1 else f"; {ended} open sessions ended"
+
+
+def _locked_out(event: LoggedEvent) -> str:
+    until = dt.datetime.fromisoformat(event.data["until"])
+    return (f"locked out for {_minutes((until - event.at).total_seconds())} after "
+            f"{event.data['failures']} failed sign-ins in a row")
+
+
+def _role_changed(event: LoggedEvent) -> str:
+    return (f"role changed from {_role(event.data['previous'])} to {_role(event.data['role'])}"
+            + _sessions(event.data))
+
+
+def _sessions_ended(event: LoggedEvent) -> str:
+    return "signed out everywhere" + (_sessions(event.data) or "; no session was open")
+
+
+_WORDING: Mapping[AccessKind, Callable[[LoggedEvent], str]] = {
+    AccessKind.LOGGED_IN: lambda event: "signed in",
+    AccessKind.LOGGED_OUT: lambda event: "signed out",
+    AccessKind.LOCKED_OUT: _locked_out,
+    AccessKind.LOGIN_REFUSED: lambda event: "sign-in refused while locked out",
+    AccessKind.USER_ADDED: lambda event: f"user added as {_role(event.data['role'])}",
+    AccessKind.ROLE_CHANGED: _role_changed,
+    AccessKind.USER_DISABLED: lambda event: "user disabled" + _sessions(event.data),
+    AccessKind.USER_ENABLED: lambda event: "user enabled",
+    AccessKind.PASSWORD_CHANGED: lambda event: "password changed" + _sessions(event.data),
+    AccessKind.SESSIONS_ENDED: _sessions_ended,
+    AccessKind.API_KEY_CREATED:
+        lambda event: f"API key {event.data['key_id']} issued to source {event.data['source']}",
+    AccessKind.API_KEY_REVOKED:
+        lambda event: f"API key {event.data['key_id']} of source {event.data['source']} revoked",
+}
+
+
+def _what(event: LoggedEvent) -> str:
+    """The event in words, or the reason recorded with it when this acgate does not know its
+    kind or its data's shape (an event written by an older or newer one)."""
+    try:
+        return _WORDING[AccessKind(event.kind)](event)
+    except (KeyError, TypeError, ValueError):
+        return event.reason or event.kind.replace("_", " ")
+
+
+def _entry(event: LoggedEvent) -> AccessLogEntry:
+    return AccessLogEntry(event.at, event.actor, event.kind, _what(event), event.username,
+                          event.kind in _LOCKOUT_KINDS, event.reason, event.data)

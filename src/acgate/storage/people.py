@@ -1,5 +1,5 @@
 """Reads and writes of people and sources: users, sessions, failed logins, source API keys,
-webhook deliveries.
+webhook deliveries, and the access log (the events about them).
 
 Secrets never reach these functions: sessions and keys are found by the hash of what was
 presented, and a password only as its argon2 hash.
@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from acgate.domain.access import Principal, Role
 from acgate.storage.repository import Repository
 from acgate.storage.tables import (
+    ACCESS_LOG_EVENTS,
     api_keys,
+    events,
     login_failures,
     sessions,
     users,
@@ -218,6 +220,13 @@ def _count_again(repo: Repository, username: str, at: dt.datetime,
     return counted
 
 
+def lockouts(repo: Repository, at: dt.datetime) -> dict[str, dt.datetime]:
+    """The usernames refused at `at`, with when each lock-out ends."""
+    query = select(login_failures.c.username, login_failures.c.locked_until).where(
+        login_failures.c.locked_until > at)
+    return {row.username: row.locked_until for row in repo.connection.execute(query)}
+
+
 def lock_out(repo: Repository, username: str, until: dt.datetime) -> None:
     """Refuse `username` until `until`; the failures that led here are spent."""
     repo.connection.execute(update(login_failures).where(login_failures.c.username == username)
@@ -294,3 +303,59 @@ def record_delivery(repo: Repository, source: str, delivery: str, at: dt.datetim
 def prune_deliveries(repo: Repository, before: dt.datetime) -> None:
     repo.connection.execute(delete(webhook_deliveries)
                             .where(webhook_deliveries.c.received_at < before))
+
+
+# ---- the access log ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class AccessLogFilter:
+    """Which entries of the access log to read: by or about one username, of one kind."""
+
+    username: str | None = None
+    kind: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event of the access log as it was recorded."""
+
+    at: dt.datetime
+    actor: str
+    kind: str
+    reason: str | None
+    data: dict[str, Any]
+
+    @property
+    def username(self) -> str | None:
+        """The user the event is about, when it is about one (not for an API key)."""
+        named = self.data.get("username")
+        return named if isinstance(named, str) else None
+
+
+def _access_log_where(query: Any, wanted: AccessLogFilter) -> Any:
+    query = query.where(ACCESS_LOG_EVENTS)
+    if wanted.username:
+        # By them (a sign-in, a change they made) or about them (a change made to them).
+        query = query.where(or_(events.c.actor == wanted.username,
+                                events.c.data["username"].as_string() == wanted.username))
+    if wanted.kind:
+        query = query.where(events.c.kind == wanted.kind)
+    return query
+
+
+def access_log(repo: Repository, wanted: AccessLogFilter) -> list[LoggedEvent]:
+    """Newest first (in the order recorded): the access log is read to see who did what
+    lately."""
+    query = _access_log_where(
+        select(events.c.at, events.c.actor, events.c.kind, events.c.reason, events.c.data),
+        wanted,
+    ).order_by(events.c.id.desc()).limit(wanted.limit).offset(wanted.offset)
+    return [LoggedEvent(row.at, row.actor, row.kind, row.reason, row.data or {})
+            for row in repo.connection.execute(query)]
+
+
+def count_access_log(repo: Repository, wanted: AccessLogFilter) -> int:
+    query = _access_log_where(select(func.count()).select_from(events), wanted)
+    return int(repo.connection.execute(query).scalar() or 0)

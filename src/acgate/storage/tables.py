@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -149,6 +150,16 @@ events = Table(
     Index("ix_events_document", "document_id"),
     Index("ix_events_kind_at", "kind", "at"),  # the dashboard's inflow and outflow per day
 )
+
+# The access log is the events `acgate.service.people` records: about no document and no
+# company (a mapping added or master data loaded names its company), read newest first. On
+# PostgreSQL `ix_events_document` finds those rows but not in id order, so every page would sort
+# the whole log; this index is partial because nearly every row is a document's event: intake
+# never writes to it. (SQLite reads the log from `ix_events_document`, whose entries end in the
+# rowid, `id`.)
+ACCESS_LOG_EVENTS = and_(events.c.document_id.is_(None), events.c.company.is_(None))
+Index("ix_events_access_log", events.c.id,
+      sqlite_where=ACCESS_LOG_EVENTS, postgresql_where=ACCESS_LOG_EVENTS)
 
 # Duplicate-document keys (unique reference, natural key) of each document's current version.
 doc_keys = Table(

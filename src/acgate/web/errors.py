@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from http import HTTPStatus
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from acgate.domain.access import Action, Role, roles_that_may
 from acgate.http.auth import Caller, Refused
-from acgate.web.templating import is_fragment, local_path, render
+from acgate.web.templating import Notice, is_fragment, keep_notice, local_path, render
 
 # Where an htmx request's error goes: base.html has this area on every page, and its htmx
 # config swaps error answers, which htmx leaves unswapped by default.
@@ -35,8 +35,11 @@ DOING: dict[Action, str] = {
     Action.MANAGE_USERS: "manage users",
     Action.MANAGE_SOURCES: "manage the source systems' API keys",
 }
-_HEADINGS = {403: "Not allowed", 404: "Not found", 409: "Not possible now",
+_HEADINGS = {401: "Signed out", 403: "Not allowed", 404: "Not found", 409: "Not possible now",
              422: "Not understood", 500: "Something went wrong"}
+SESSION_ENDED = "your session has ended: sign in again to go back to the page you were on"
+SESSION_ENDED_AFTER_POST = "your session had ended, so nothing was changed: sign in again " \
+                           "to go back to the page you were on"
 # Starlette's own errors carry only the status phrase; a person needs a sentence.
 _PLAIN = {404: "there is no page at this address",
           405: "this address does not take that kind of request"}
@@ -50,12 +53,38 @@ def _either(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
+def _page_of_this_site(request: Request, url: str) -> str:
+    """The path and query of `url` if it is a page of this site, else the dashboard: the
+    browser sends the URL, and a link elsewhere must never come of it."""
+    parts = urlsplit(url)
+    if parts.netloc != request.url.netloc:
+        return "/"
+    return local_path(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 def _came_from(request: Request) -> str:
     """The page the person came from, if it is on this site, else the dashboard."""
-    referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc != request.url.netloc:
-        return "/"
-    return local_path(referer.path + (f"?{referer.query}" if referer.query else ""))
+    return _page_of_this_site(request, request.headers.get("referer", ""))
+
+
+def sign_in_again(request: Request) -> Response:
+    """No valid session on a page route (never signed in, expired, revoked): the whole browser
+    window goes to the login page, which brings the person back after signing in."""
+    if not is_fragment(request):
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    # htmx's XHR would follow a redirect itself and swap the login page into the little area
+    # the request was for. HX-Redirect makes htmx navigate the window instead; htmx reads it
+    # before base.html's responseHandling, so the 401 is not swapped (its body, for the error
+    # area, is only a fallback). `next` is the page the person is on (HX-Current-URL), not the
+    # fragment's URL, which is no page to come back to.
+    here = _page_of_this_site(request, request.headers.get("HX-Current-URL", ""))
+    page = error_page(request, 401, "your session has ended; sign in again",
+                      headers={"HX-Redirect": "/login?next=" + quote(here, safe="/")})
+    # The window changes under the person's hands, and a button they pressed did nothing: the
+    # login page says why.
+    keep_notice(page, Notice("error", SESSION_ENDED_AFTER_POST if request.method == "POST"
+                             else SESSION_ENDED))
+    return page
 
 
 def error_page(request: Request, status: int, message: str, *, who: Caller | None = None,

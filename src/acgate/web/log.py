@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -11,6 +10,7 @@ from fastapi.responses import Response
 from acgate.bootstrap import App
 from acgate.http.auth import Viewer, application
 from acgate.storage.views import SyncLogFilter, count_sync_log, sync_log
+from acgate.web.forms import address, page_count
 from acgate.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -30,11 +30,10 @@ def integration_log(request: Request, who: Viewer, app: Annotated[App, Depends(a
     with app.store.transaction() as repo:
         attempts = sync_log(repo, wanted)
         total = count_sync_log(repo, wanted)
-    pages = max(-(-total // PAGE_SIZE), 1)
+    pages = page_count(total, PAGE_SIZE)
 
     def link(to: int) -> str:
-        given = {"result": result, "company": company, "page": to if to > 1 else ""}
-        return "/log?" + urlencode({k: v for k, v in given.items() if v != ""})
+        return address("/log", {"result": result, "company": company, "page": to})
 
     return render(request, "log.html", {
         "attempts": attempts, "total": total, "page": page, "pages": pages, "link": link,

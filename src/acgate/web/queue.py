@@ -7,7 +7,6 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -20,7 +19,7 @@ from acgate.domain.rules import Table
 from acgate.http.auth import Viewer, application
 from acgate.service.overview import mapping_targets, queue_page
 from acgate.storage.queue import QueueFilter
-from acgate.web.forms import choice
+from acgate.web.forms import address, choice, page_count, page_number
 from acgate.web.templating import is_fragment, render
 
 router = APIRouter(include_in_schema=False)
@@ -57,8 +56,7 @@ class QueueQuery:
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> QueueQuery:
         given = {f.name: params.get(f.name, "").strip() for f in fields(cls) if f.name != "page"}
-        page = params.get("page", "1")
-        query = cls(**given, page=max(int(page), 1) if page.isdigit() else 1)
+        query = cls(**given, page=page_number(params.get("page", "1")))
         return replace(
             query,
             outcome=query.outcome if query.outcome in OUTCOMES else "open",
@@ -83,9 +81,7 @@ class QueueQuery:
     def link(self, **changes: str | int) -> str:
         """The queue's address with this filter, changed as given (empty values left out)."""
         pairs: dict[str, str | int] = {f.name: getattr(self, f.name) for f in fields(self)}
-        pairs.update(changes)
-        return "/queue?" + urlencode({k: v for k, v in pairs.items()
-                                      if v != "" and (k, v) != ("page", 1)})
+        return address("/queue", {**pairs, **changes})
 
 
 @router.get("/queue")
@@ -101,7 +97,7 @@ def queue(request: Request, who: Viewer,
                 targets[(cause.company, cause.table)] = mapping_targets(
                     app.store, app.directory, cause.company, table)
     context = {
-        "query": query, "page": page, "pages": max(-(-page.total // PAGE_SIZE), 1),
+        "query": query, "page": page, "pages": page_count(page.total, PAGE_SIZE),
         "targets": targets, "here": query.link(page=query.page),
         "assignees": [u for u in app.people.users() if not u.disabled]
         if who.principal.can(Action.ASSIGN) else [],

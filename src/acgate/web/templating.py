@@ -12,7 +12,7 @@ from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
@@ -118,10 +118,15 @@ def redirect(target: str, notice: Notice | None = None) -> RedirectResponse:
     """See other (303) after a form, with the notice the next page shows once."""
     response = RedirectResponse(target, status_code=303)
     if notice is not None:
-        value = quote(json.dumps({"kind": notice.kind, "text": notice.text[:1500]}))
-        response.set_cookie(NOTICE_COOKIE, value, max_age=120, path="/", httponly=True,
-                            samesite="lax")
+        keep_notice(response, notice)
     return response
+
+
+def keep_notice(response: Response, notice: Notice) -> None:
+    """The next page the browser opens shows `notice` once."""
+    value = quote(json.dumps({"kind": notice.kind, "text": notice.text[:1500]}))
+    response.set_cookie(NOTICE_COOKIE, value, max_age=120, path="/", httponly=True,
+                        samesite="lax")
 
 
 def is_fragment(request: Request) -> bool:
