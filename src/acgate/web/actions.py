@@ -16,6 +16,7 @@ from acgate.domain.rules import Table
 from acgate.http.auth import Caller, allowed, application
 from acgate.service.companies import UnknownCompany
 from acgate.service.people import PeopleError
+from acgate.service.pipeline import Verdict
 from acgate.service.review import ReviewError
 from acgate.storage.queue import list_queue
 from acgate.web.forms import choice
@@ -66,11 +67,7 @@ def _selected(app: App, who: Caller, refs: list[str] | None, scope: str, query: 
 def release(app: Application, who: Annotated[Caller, Depends(allowed(Action.RELEASE))],
             ref: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
             back: Back = "") -> Response:
-    try:
-        verdict = app.review.release(ref, who.actor, reason)
-        notice = Notice("ok", f"{ref} released: now {verdict.outcome.value}")
-    except ReviewError as error:
-        notice = Notice("error", str(error))
+    notice = _moved(ref, lambda: app.review.release(ref, who.actor, reason), "released")
     return redirect(_back(back, [ref]), notice)
 
 
@@ -111,12 +108,18 @@ def comment(app: Application, who: Annotated[Caller, Depends(allowed(Action.COMM
 def retry(app: Application, who: Annotated[Caller, Depends(allowed(Action.RETRY))],
           ref: Annotated[str, Form()], reason: Annotated[str, Form()] = "",
           back: Back = "") -> Response:
-    try:
-        verdict = app.review.retry(ref, who.actor, reason)
-        notice = Notice("ok", f"{ref} goes to AutoCount again: now {verdict.outcome.value}")
-    except ReviewError as error:
-        notice = Notice("error", str(error))
+    notice = _moved(ref, lambda: app.review.retry(ref, who.actor, reason),
+                    "goes to AutoCount again")
     return redirect(_back(back, [ref]), notice)
+
+
+def _moved(ref: str, act: Callable[[], Verdict], done: str) -> Notice:
+    """What a person's action on one record did: where the record is now, or why not."""
+    try:
+        verdict = act()
+    except ReviewError as error:
+        return Notice("error", str(error))
+    return Notice("ok", f"{ref} {done}: now {verdict.outcome.value}")
 
 
 @router.post("/map")
