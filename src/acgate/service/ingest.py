@@ -182,8 +182,7 @@ class Intake:
         with sparse_collection():
             for batch in self.batches(records):
                 with self.store.transaction() as repo:
-                    _Batch(repo, self.directory, self.clock(), actor, report,
-                           keep_verdicts).run(batch)
+                    self._check(repo, batch, actor, self.clock(), report, keep_verdicts)
                 if progress:
                     progress(len(batch))
         return report
@@ -200,7 +199,7 @@ class Intake:
         with self.store.snapshot() as connection:
             repo = PlanningRepository(connection)
             try:
-                _Batch(repo, self.directory, now, actor, report, False).run(batch)
+                self._check(repo, batch, actor, now, report)
             except NeedsLock:
                 return None, IngestReport()
         return repo.plan, report
@@ -213,14 +212,18 @@ class Intake:
             if plan is not None and apply_plan(plan, repo):
                 return planned
             report = IngestReport()
-            _Batch(repo, self.directory, now, actor, report, False).run(batch)
+            self._check(repo, batch, actor, now, report)
             return report
+
+    def _check(self, repo: Repository, batch: list[RawRecord], actor: str | None,
+               now: dt.datetime, report: IngestReport, keep_verdicts: bool = False) -> None:
+        _Batch(repo, self.directory, now, actor, report, keep_verdicts).run(batch)
 
     def dry_run(self, records: Iterable[RawRecord]) -> IngestReport:
         """What intake would do, with every check, storing nothing."""
         report = IngestReport()
         with self.store.transaction(rollback=True) as repo:
-            _Batch(repo, self.directory, self.clock(), None, report, True).run(list(records))
+            self._check(repo, list(records), None, self.clock(), report, keep_verdicts=True)
         return report
 
 
@@ -410,8 +413,7 @@ class _Batch:
         verdicts = judge(self.repo, self.directory.lookup(self.repo), self.works, self.now) \
             if self.works else []
         self.repo.supersede(self.superseded)
-        for row in self.intake_errors:
-            self.repo.add_intake_error(row)
+        self.repo.add_intake_errors(self.intake_errors)
         states = {v.work.document_id: document_state(v, self.now) for v in verdicts}
         self.repo.insert_documents([{**row, **states[doc_id]}
                                     for doc_id, row in self.new_rows.items()])

@@ -90,8 +90,7 @@ def _json_object(text: str) -> tuple[dict[str, Any] | None, str | None]:
         value = _loads_plain(text)
     except (ValueError, RecursionError) as error:
         return None, f"not readable as JSON: {_reason(error)}"
-    record = _record("", value)
-    return record.payload, record.problem
+    return _object(value)
 
 
 def _read_csv(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
@@ -112,9 +111,14 @@ def _read_xlsx(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
 
 
 def _record(origin: str, value: Any) -> RawRecord:
+    return RawRecord(origin, *_object(value))
+
+
+def _object(value: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """(payload, None) for a JSON object, else (None, what was sent instead)."""
     if isinstance(value, dict):
-        return RawRecord(origin, value, None)
-    return RawRecord(origin, None, f"expected a JSON object, got {_json_kind(value)}")
+        return value, None
+    return None, f"expected a JSON object, got {_json_kind(value)}"
 
 
 def _json_kind(value: Any) -> str:

@@ -29,7 +29,7 @@ _READS = frozenset({
 })
 _WRITES = frozenset({
     "supersede", "insert_documents", "insert_versions", "update_documents", "replace_findings",
-    "replace_keys", "replace_ledger", "append_events", "add_intake_error",
+    "replace_keys", "replace_ledger", "append_events", "add_intake_errors",
 })
 
 

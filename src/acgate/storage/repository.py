@@ -386,8 +386,8 @@ class Repository:
         query = select(events).where(events.c.document_id == document_id).order_by(events.c.id)
         return list(self.connection.execute(query))
 
-    def add_intake_error(self, row: dict[str, Any]) -> None:
-        self.connection.execute(insert(intake_errors), [row])
+    def add_intake_errors(self, rows: list[dict[str, Any]]) -> None:
+        _insert_many(self.connection, intake_errors, rows)
 
     def intake_errors(self, limit: int = 100) -> list[Any]:
         query = select(intake_errors).order_by(intake_errors.c.id.desc()).limit(limit)
