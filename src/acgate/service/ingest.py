@@ -124,37 +124,44 @@ def received_text(record: RawRecord) -> str:
     return json.dumps(record.payload, ensure_ascii=False, default=_json_default)
 
 
-class _SparseCollection:
-    """Collect cyclic garbage rarely while intake runs.
+class _BatchCollection:
+    """Collect cyclic garbage between batches, not while one is in flight.
 
     A batch allocates hundreds of thousands of objects that live until the batch ends and are
-    then freed by reference counting; at the default thresholds the cyclic collector rescans
-    them again and again and costs a third of intake's time. The setting is process-wide, so
-    concurrent intakes (the API server's threads) share it and the last one out restores it.
+    then freed by reference counting; the automatic cyclic collector would rescan them again and
+    again (at the default thresholds, a third of intake's time). So automatic collection is off
+    while intake runs and each finished batch collects the young generations, which by then hold
+    little but the batch's cyclic garbage: memory stays bounded by one batch. The setting is
+    process-wide, so concurrent intakes (the API server's threads) share it and the last one out
+    restores it.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._users = 0
-        self._saved = gc.get_threshold()
+        self._was_enabled = gc.isenabled()
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
         with self._lock:
             if self._users == 0:
-                self._saved = gc.get_threshold()
-                gc.set_threshold(50_000, 20, 100)
+                self._was_enabled = gc.isenabled()
+                gc.disable()
             self._users += 1
         try:
             yield
         finally:
             with self._lock:
                 self._users -= 1
-                if self._users == 0:
-                    gc.set_threshold(*self._saved)
+                if self._users == 0 and self._was_enabled:
+                    gc.enable()
+
+    @staticmethod
+    def batch_done() -> None:
+        gc.collect(1)
 
 
-sparse_collection = _SparseCollection()
+batch_collection = _BatchCollection()
 
 
 class Intake:
@@ -179,12 +186,14 @@ class Intake:
 
             return ingest_in_processes(self, records, workers, actor, progress)
         report = IngestReport()
-        with sparse_collection():
+        with batch_collection():
             for batch in self.batches(records):
                 with self.store.transaction() as repo:
                     self._check(repo, batch, actor, self.clock(), report, keep_verdicts)
                 if progress:
                     progress(len(batch))
+                del batch
+                batch_collection.batch_done()
         return report
 
     def batches(self, records: Iterable[RawRecord]) -> Iterator[list[RawRecord]]:

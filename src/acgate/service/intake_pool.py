@@ -19,7 +19,7 @@ from multiprocessing.context import ForkContext, ForkProcess
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Condition
 
-from acgate.service.ingest import IngestReport, Intake, sparse_collection
+from acgate.service.ingest import IngestReport, Intake, batch_collection
 from acgate.sources.records import RawRecord
 
 _Task = tuple[int, list[RawRecord]] | None
@@ -35,7 +35,7 @@ def ingest_in_processes(intake: Intake, records: Iterable[RawRecord], workers: i
                         actor: str | None,
                         progress: Callable[[int], None] | None) -> IngestReport:
     context = multiprocessing.get_context("fork")
-    with sparse_collection():  # before the fork, so that the workers inherit it
+    with batch_collection():  # before the fork, so that the workers inherit it
         pool = _Pool(context, intake, workers, actor)
         try:
             return pool.run(intake.batches(records), progress)
@@ -125,20 +125,29 @@ def _work(intake: Intake, actor: str | None, tasks: multiprocessing.Queue[_Task]
     # The parent's pooled connections belong to the parent; open this process's own.
     intake.store.engine.dispose(close=False)
     while (task := tasks.get()) is not None:
-        number, batch = task
-        try:
-            now = intake.clock()
-            plan, planned = intake.plan(batch, actor, now)
-            with condition:
-                condition.wait_for(lambda: turn.value == number)  # noqa: B023 - waited here
-            report = intake.commit(batch, actor, now, plan, planned)
-        except BaseException as error:  # the parent stops the others and reports it
-            results.put((number, len(batch), None, _describe(error)))
+        if not _take(intake, actor, *task, results, turn, condition):
             return
+        del task
+        batch_collection.batch_done()  # the batch is gone by now: little is left to scan
+
+
+def _take(intake: Intake, actor: str | None, number: int, batch: list[RawRecord],
+          results: multiprocessing.Queue[_Result], turn: Synchronized[int],
+          condition: Condition) -> bool:
+    try:
+        now = intake.clock()
+        plan, planned = intake.plan(batch, actor, now)
         with condition:
-            turn.value = number + 1
-            condition.notify_all()
-        results.put((number, len(batch), report, None))
+            condition.wait_for(lambda: turn.value == number)
+        report = intake.commit(batch, actor, now, plan, planned)
+    except BaseException as error:  # the parent stops the others and reports it
+        results.put((number, len(batch), None, _describe(error)))
+        return False
+    with condition:
+        turn.value = number + 1
+        condition.notify_all()
+    results.put((number, len(batch), report, None))
+    return True
 
 
 def _describe(error: BaseException) -> str:

@@ -45,6 +45,10 @@ def _json_text(value: Any) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # A version row (the payload as received and its trace) runs 2-4 KB: with SQLite's default
+    # 4 KB pages each row spills into an overflow page of its own, which every write and
+    # checkpoint then copies. It takes effect when the database is created (its first table).
+    cursor.execute("PRAGMA page_size=16384")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
