@@ -3,7 +3,9 @@ conflict, a stale version or an invalid document, and what a source must fix is 
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 
 import pytest
 from sqlalchemy import select, text
@@ -265,3 +267,35 @@ def test_events_are_append_only_at_the_database(app: App, files: Files) -> None:
         reasons = list(repo.connection.execute(select(tables.events.c.reason)))
     assert all(row.reason != "edited" for row in reasons)
     assert kinds(app, "SO-1") == ["received"]
+
+
+def test_garbage_is_collected_between_batches_and_the_collector_restored(
+        app: App, files: Files) -> None:
+    """Automatic collection is off while intake runs (see `batch_collection`); cyclic garbage
+    must still go batch by batch, and the process (an API server) gets its collector back."""
+    app.intake.batch_size = 1
+    path = files.jsonl("batch.jsonl", [order("SO-1"), order("SO-2"), order("SO-3")])
+    seen: list[tuple[bool, bool]] = []
+    cycles: list[weakref.ref[Cycle]] = []
+
+    def progress(count: int) -> None:
+        seen.append((gc.isenabled(), bool(cycles) and cycles[-1]() is not None))
+        garbage = Cycle()
+        garbage.me = garbage
+        cycles.append(weakref.ref(garbage))
+
+    app.intake.ingest(read_documents(path), progress=progress)
+
+    assert seen == [(False, False), (False, False), (False, False)]
+    assert gc.isenabled()
+
+    def fail(count: int) -> None:
+        raise RuntimeError("the caller gave up")
+
+    with pytest.raises(RuntimeError):
+        app.intake.ingest(read_documents(path), progress=fail)
+    assert gc.isenabled()
+
+
+class Cycle:
+    me: Cycle | None = None

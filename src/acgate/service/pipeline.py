@@ -146,11 +146,12 @@ def _prefetch(repo: Repository, works: list[Work]) -> MemoryFacts:
     for work in works:
         if work.previous is not None:
             facts.put(work.identity, _known(work.previous, with_document=False))
-    pairs = {(ref_type, ref_id) for work in works for _, ref_type, ref_id in _references(work)}
+    references = [(work, refs) for work in works if (refs := _references(work))]
+    pairs = {(ref_type, ref_id) for _, refs in references for _, ref_type, ref_id in refs}
     for stored in repo.by_type_and_id(pairs):
         facts.put(stored.identity, _known(stored, with_document=True))
     _prefetch_keys(repo, works, facts)
-    _prefetch_ledger(repo, works, facts)
+    _prefetch_ledger(repo, references, facts)
     return facts
 
 
@@ -169,10 +170,12 @@ def _prefetch_keys(repo: Repository, works: list[Work], facts: MemoryFacts) -> N
             facts.keys[(company, row.type, row.key)][stored.identity] = stored.id
 
 
-def _prefetch_ledger(repo: Repository, works: list[Work], facts: MemoryFacts) -> None:
+def _prefetch_ledger(repo: Repository,
+                     references: list[tuple[Work, list[tuple[str | None, str, str]]]],
+                     facts: MemoryFacts) -> None:
     targets = set()
-    for work in works:
-        for source, ref_type, ref_id in _references(work):
+    for work, refs in references:
+        for source, ref_type, ref_id in refs:
             target = facts.resolve(work.company, source, ref_type, ref_id, work.identity.source)
             if target is not None:
                 targets.add(str(target))

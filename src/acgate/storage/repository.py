@@ -113,8 +113,11 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
     names = list(first) if all(row.keys() == first for row in rows) else list(
         dict.fromkeys(name for row in rows for name in row))
     columns = [table.c[name] for name in names]
+    # The dialect's own type, as SQLAlchemy's statements use: an instant is then written in the
+    # same text as everywhere else, not left to the driver's adapter.
     processors = [(index, process) for index, column in enumerate(columns)
-                  if (process := column.type.bind_processor(dialect)) is not None]
+                  if (process := column.type.dialect_impl(dialect).bind_processor(dialect))
+                  is not None]
     marker = _MARKERS[dialect.paramstyle]
     quote = dialect.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
