@@ -14,7 +14,7 @@ from sqlalchemy import select
 from acgate.bootstrap import App
 from acgate.service.people import LOCKOUT, MAX_FAILURES
 from acgate.storage.tables import events
-from integration.support import MASTER, access_log_rows
+from integration.support import MASTER, Clock, access_log_rows
 
 from .conftest import PASSWORD, SignIn
 
@@ -210,3 +210,83 @@ def test_only_an_integration_admin_reads_the_access_log_over_http(
     assert answer.status_code == 403
     assert "may not manage_users" in answer.json()["error"]
     assert anonymous.get("/api/v1/access-log").status_code == 401
+
+
+# ---- lock-outs ----------------------------------------------------------------------------------
+
+def _lock_out(anonymous: TestClient, username: str) -> None:
+    for _ in range(MAX_FAILURES):
+        anonymous.post("/api/v1/session", json={"username": username, "password": "wrong one"})
+
+
+def _locked_until(admin: TestClient) -> dict[str, str | None]:
+    answer = admin.get("/api/v1/users")
+    assert answer.status_code == 200, answer.text
+    return {user["username"]: user["locked_until"] for user in answer.json()}
+
+
+def test_a_locked_out_user_is_listed_with_when_the_lockout_ends_until_it_does(
+        sign_in: SignIn, anonymous: TestClient, clock: Clock) -> None:
+    admin = sign_in("ian")
+    _lock_out(anonymous, "omar")
+
+    listed = _locked_until(admin)
+
+    assert listed == {"aisha": None, "ian": None, "omar": "2026-11-20T02:15:00Z", "vera": None}
+    until = dt.datetime.fromisoformat(str(listed["omar"]))
+    assert until.tzinfo is not None and until == clock() + LOCKOUT
+    # Answers about one user say it too, whatever the change.
+    assert admin.post("/api/v1/users/omar/disable").json()["locked_until"] == listed["omar"]
+    clock.advance(LOCKOUT)
+    assert _locked_until(admin)["omar"] is None
+
+
+def test_an_admin_lifts_a_lockout_with_a_reason_and_the_user_signs_in_at_once(
+        sign_in: SignIn, anonymous: TestClient) -> None:
+    admin = sign_in("ian")
+    _lock_out(anonymous, "omar")
+    assert anonymous.post("/api/v1/session", json={
+        "username": "omar", "password": PASSWORD}).status_code == 429
+
+    lifted = admin.post("/api/v1/users/Omar/unlock", json={"reason": "typo, checked by phone"})
+
+    assert lifted.status_code == 200, lifted.text
+    assert (lifted.json()["username"], lifted.json()["locked_until"]) == ("omar", None)
+    assert _locked_until(admin)["omar"] is None
+    assert anonymous.post("/api/v1/session", json={
+        "username": "omar", "password": PASSWORD}).status_code == 200
+    log = admin.get("/api/v1/access-log?user=omar").json()["rows"]
+    assert [(row["actor"], row["kind"], row["what"]) for row in log[:2]] == [
+        ("omar", "logged_in", "signed in"),
+        ("ian", "lockout_lifted", "lock-out lifted: typo, checked by phone")]
+    locked = next(row for row in log if row["kind"] == "locked_out")
+    assert dt.datetime.fromisoformat(log[1]["data"]["until"]) \
+        == dt.datetime.fromisoformat(locked["data"]["until"])  # the lock-out it lifted
+
+
+def test_lifting_a_lockout_needs_one_running_a_user_and_a_reason(
+        sign_in: SignIn, anonymous: TestClient, app: App) -> None:
+    admin = sign_in("ian")
+    _lock_out(anonymous, "omar")
+    before = len(_people_events(app))
+
+    not_locked = admin.post("/api/v1/users/vera/unlock", json={"reason": "asked to"})
+    assert not_locked.status_code == 409
+    assert not_locked.json()["error"] == "vera is not locked out"
+    unknown = admin.post("/api/v1/users/nobody/unlock", json={"reason": "asked to"})
+    assert unknown.status_code == 404
+    assert unknown.json()["record"] == "nobody"
+    for body in ({}, {"reason": "  "}):
+        assert admin.post("/api/v1/users/omar/unlock", json=body).status_code == 422
+    for clerk in ("vera", "aisha"):
+        assert sign_in(clerk).post("/api/v1/users/omar/unlock",
+                                   json={"reason": "asked to"}).status_code == 403
+    assert anonymous.post("/api/v1/users/omar/unlock",
+                          json={"reason": "asked to"}).status_code == 401
+    token = admin.headers.pop("X-CSRF-Token")
+    assert admin.post("/api/v1/users/omar/unlock",
+                      json={"reason": "asked to"}).status_code == 403
+    admin.headers["X-CSRF-Token"] = token
+
+    assert len(_people_events(app)) == before + 2  # vera and aisha signed in; nothing lifted
+    assert _locked_until(admin)["omar"] is not None

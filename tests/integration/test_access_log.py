@@ -164,6 +164,26 @@ def test_a_user_locked_out_now_is_shown_so_until_the_lockout_ends(
     assert _status_of(ian.get("/users").text, "alice") == "active"
 
 
+def test_an_admin_lifts_a_lockout_from_the_page_and_the_user_signs_in_at_once(
+        app: App, people: Browser, clock: Clock) -> None:
+    ian = sign_ins_a_lockout_and_a_role_change(app, people, clock)
+    # Offered for the one user locked out now.
+    assert re.findall(r'action="/users/unlock".*?name="username" value="([^"]+)"',
+                      ian.get("/users").text, re.S) == ["alice"]
+
+    assert "needs a reason" in shown(ian.post("/users/unlock", {"username": "alice"}))
+    lifted = ian.post("/users/unlock", {"username": "alice", "reason": "checked by phone"})
+
+    assert "alice may sign in again: the lock-out is lifted" in shown(lifted)
+    assert _status_of(lifted.text, "alice") == "active"
+    assert 'action="/users/unlock"' not in lifted.text
+    assert access_log_rows(lifted.text)[0] == (
+        "2026-11-20 10:10", "ian", "lock-out lifted: checked by phone", "alice")
+    assert sign_in_with(TestClient(create_app(app)), "alice", PASSWORD).status_code == 303
+    assert "alice is not locked out" in shown(
+        ian.post("/users/unlock", {"username": "alice", "reason": "again"}))
+
+
 @pytest.mark.parametrize("username", ["alice", "olga", "vera"])
 def test_only_an_integration_admin_reads_the_access_log(app: App, people: Browser,
                                                         username: str) -> None:
@@ -190,6 +210,7 @@ def test_each_kind_people_records_reads_in_words(app: App, people: Browser) -> N
     for _ in range(MAX_FAILURES + 1):
         with pytest.raises(NotAuthenticated):
             staff.log_in("mei", "wrong password")
+    staff.unlock("mei", "ian", "checked by phone")
 
     entries = staff.access_log(AccessLogFilter(username="mei", limit=100)).entries
     said = {(entry.kind, entry.what) for entry in entries}
@@ -205,6 +226,7 @@ def test_each_kind_people_records_reads_in_words(app: App, people: Browser) -> N
         ("user_enabled", "user enabled"),
         ("locked_out", "locked out for 15 minutes after 5 failed sign-ins in a row"),
         ("login_refused", "sign-in refused while locked out"),
+        ("lockout_lifted", "lock-out lifted: checked by phone"),
     }
     keys = staff.access_log(AccessLogFilter(username="ian", limit=100)).entries
     assert [entry.what for entry in keys if entry.kind.startswith("api_key")] == [

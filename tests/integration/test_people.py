@@ -31,6 +31,7 @@ from acgate.service.people import (
 )
 from acgate.storage import tables
 from acgate.storage.database import open_database
+from acgate.storage.people import AccessLogFilter
 from acgate.storage.store import Store
 
 from .support import Cli, Clock
@@ -68,7 +69,8 @@ def people(app: App, hasher: CountingHasher) -> People:
 
 PEOPLE_KINDS = ("user_added", "role_changed", "user_disabled", "user_enabled",
                 "password_changed", "sessions_ended", "logged_in", "logged_out",
-                "api_key_created", "api_key_revoked", "locked_out", "login_refused")
+                "api_key_created", "api_key_revoked", "locked_out", "login_refused",
+                "lockout_lifted")
 
 
 def people_events(app: App) -> list[tuple[str, str]]:
@@ -158,6 +160,28 @@ def test_an_admin_setting_a_new_password_lifts_a_lockout(people: People) -> None
     people.change_password("ahmad", "a-new-passphrase-42", "admin")
 
     assert people.log_in("ahmad", "a-new-passphrase-42").session.user.username == "ahmad"
+
+
+def test_an_admin_lifting_a_lockout_lets_the_old_password_in_at_once(
+        app: App, people: People) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
+    with pytest.raises(LockedOut):
+        people.log_in("ahmad", WRONG)
+    with pytest.raises(PeopleError, match="needs a reason"):
+        people.unlock("ahmad", "admin", " ")
+
+    people.unlock("Ahmad", "admin", "locked himself out, checked by phone")
+
+    assert people.locked_until("ahmad") is None
+    assert people.log_in("ahmad", PASSWORD).session.user.username == "ahmad"
+    lifted = people.access_log(AccessLogFilter(kind="lockout_lifted")).entries
+    assert [(e.actor, e.username, e.reason) for e in lifted] == [
+        ("admin", "ahmad", "lock-out of ahmad lifted: locked himself out, checked by phone")]
+    with pytest.raises(PeopleError, match="ahmad is not locked out"):
+        people.unlock("ahmad", "admin", "again")
+    # The failures before the lock-out are spent: a full row of them is allowed again.
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
 
 
 def test_failures_are_forgotten_after_a_quarter_hour_without_one(people: People,
@@ -617,7 +641,8 @@ def test_users_are_managed_from_the_command_line(app: App, cli: Cli) -> None:
     assert cli("users", "disable", "mei.ling").exit_code == 0
     assert cli.json("users", "list") == [{
         "username": "mei.ling", "display_name": "mei.ling", "role": "operations",
-        "disabled": True, "created_at": cli.clock().astimezone(dt.UTC).isoformat()}]
+        "disabled": True, "created_at": cli.clock().astimezone(dt.UTC).isoformat(),
+        "locked_until": None}]
     assert cli("users", "enable", "mei.ling").exit_code == 0
     assert "mei.ling" in cli("users", "list").output
 
@@ -640,6 +665,34 @@ def test_the_command_line_explains_a_refusal(cli: Cli) -> None:
     assert result.exit_code == 1
     assert "at least 10 characters" in result.output
     assert "no user 'ghost'" in cli("users", "disable", "ghost").output
+
+
+def test_the_command_line_lists_a_lockout_and_lifts_it(app: App, cli: Cli,
+                                                       people: People) -> None:
+    people.add_user("ahmad", Role.OPERATIONS, PASSWORD, "admin")
+    fail_in_a_row(people, "ahmad", MAX_FAILURES - 1)
+    with pytest.raises(LockedOut):
+        people.log_in("ahmad", WRONG)
+    until = (cli.clock() + LOCKOUT).astimezone(dt.UTC)  # as stored, like every time listed
+
+    listed = cli("users", "list").output
+    assert f"active, locked out until {until.isoformat(timespec='minutes')}" in listed
+    assert [(u["username"], u["locked_until"]) for u in cli.json("users", "list")] == [
+        ("ahmad", until.isoformat())]
+    assert "--reason" in cli("users", "unlock", "ahmad").output  # a reason is required
+
+    lifted = cli("users", "unlock", "ahmad", "--reason", "checked by phone")
+
+    assert lifted.exit_code == 0, lifted.output
+    assert "ahmad may sign in again" in lifted.output
+    assert "locked out" not in cli("users", "list").output
+    assert cli.json("users", "list")[0]["locked_until"] is None
+    assert people.log_in("ahmad", PASSWORD).session.user.username == "ahmad"
+    assert people_events(app)[-2:] == [("lockout_lifted", "tester"), ("logged_in", "ahmad")]
+    again = cli("users", "unlock", "ahmad", "-r", "again")
+    assert again.exit_code == 1
+    assert "ahmad is not locked out" in again.output
+    assert "no user 'ghost'" in cli("users", "unlock", "ghost", "-r", "why").output
 
 
 def test_source_keys_are_managed_from_the_command_line(app: App, cli: Cli) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -14,10 +15,11 @@ from acgate.api.models import (
     AccessLogOut,
     KeyIn,
     KeyOut,
+    ManagedUserOut,
     NewKeyOut,
+    ReasonIn,
     RoleIn,
     UserIn,
-    UserOut,
 )
 from acgate.api.session import user_out
 from acgate.bootstrap import App
@@ -40,15 +42,26 @@ def _existing(app: App, username: str) -> User:
         raise ApiProblem(404, str(error), record=username) from None
 
 
+def managed_out(user: User, locked_until: dt.datetime | None) -> ManagedUserOut:
+    return ManagedUserOut(**dict(user_out(user)), locked_until=locked_until)
+
+
+def _answer(app: App, user: User) -> ManagedUserOut:
+    """A user after a change, with their lock-out as it stands now: a name can be locked out
+    before it is a user's, and no change but lifting it ends one."""
+    return managed_out(user, app.people.locked_until(user.username))
+
+
 @router.get("/users", dependencies=[Depends(allowed(Action.MANAGE_USERS))],
             responses=errors(401, 403))
-def users(app: AppDep) -> list[UserOut]:
-    """Everyone who may sign in, and who may no longer."""
-    return [user_out(user) for user in app.people.users()]
+def users(app: AppDep) -> list[ManagedUserOut]:
+    """Everyone who may sign in, and who may no longer; who is locked out now, until when."""
+    lockouts = app.people.lockouts()
+    return [managed_out(user, lockouts.get(user.username)) for user in app.people.users()]
 
 
 @router.post("/users", status_code=201, responses=errors(400, 401, 403, 409, 422))
-def add_user(body: UserIn, who: UserAdmin, app: AppDep) -> UserOut:
+def add_user(body: UserIn, who: UserAdmin, app: AppDep) -> ManagedUserOut:
     """Add a person who may sign in."""
     name = body.username.casefold()
     try:
@@ -59,32 +72,48 @@ def add_user(body: UserIn, who: UserAdmin, app: AppDep) -> UserOut:
         raise ApiProblem(409, f"there is already a user {name!r}", record=name,
                          fix=f"change their role with PUT {PREFIX}/users/{name}/role")
     with answering(name, refused=422):
-        return user_out(app.people.add_user(name, body.role, body.password, who.actor,
-                                            body.display_name))
+        added = app.people.add_user(name, body.role, body.password, who.actor,
+                                    body.display_name)
+    return _answer(app, added)
 
 
 @router.put("/users/{username}/role", responses=errors(400, 401, 403, 404, 409, 422))
-def set_role(username: Username, body: RoleIn, who: UserAdmin, app: AppDep) -> UserOut:
+def set_role(username: Username, body: RoleIn, who: UserAdmin,
+             app: AppDep) -> ManagedUserOut:
     """Give a user another role; their open sessions end so it applies at once."""
     user = _existing(app, username)
     with answering(user.username):
-        return user_out(app.people.set_role(user.username, body.role, who.actor))
+        changed = app.people.set_role(user.username, body.role, who.actor)
+    return _answer(app, changed)
 
 
 @router.post("/users/{username}/disable", responses=errors(401, 403, 404, 409, 422))
-def disable_user(username: Username, who: UserAdmin, app: AppDep) -> UserOut:
+def disable_user(username: Username, who: UserAdmin, app: AppDep) -> ManagedUserOut:
     """Stop a user signing in; their open sessions end."""
     user = _existing(app, username)
     with answering(user.username):
-        return user_out(app.people.disable(user.username, who.actor))
+        changed = app.people.disable(user.username, who.actor)
+    return _answer(app, changed)
 
 
 @router.post("/users/{username}/enable", responses=errors(401, 403, 404, 409, 422))
-def enable_user(username: Username, who: UserAdmin, app: AppDep) -> UserOut:
+def enable_user(username: Username, who: UserAdmin, app: AppDep) -> ManagedUserOut:
     """Let a disabled user sign in again."""
     user = _existing(app, username)
     with answering(user.username):
-        return user_out(app.people.enable(user.username, who.actor))
+        changed = app.people.enable(user.username, who.actor)
+    return _answer(app, changed)
+
+
+@router.post("/users/{username}/unlock", responses=errors(400, 401, 403, 404, 409, 422))
+def unlock_user(username: Username, body: ReasonIn, who: UserAdmin,
+                app: AppDep) -> ManagedUserOut:
+    """Lift a running lock-out after failed sign-ins, with the reason, for the access log: the
+    user may sign in at once with the password they have (setting a new one lifts it too)."""
+    user = _existing(app, username)
+    with answering(user.username):
+        changed = app.people.unlock(user.username, who.actor, body.reason)
+    return _answer(app, changed)
 
 
 def access_log_entry_out(entry: AccessLogEntry) -> AccessLogEntryOut:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from acgate.domain.access import Action, Role
 from acgate.domain.codes import Code, Outcome
@@ -58,6 +58,16 @@ class UserOut(BaseModel):
     role: Role
     disabled: bool
     created_at: dt.datetime
+
+
+class ManagedUserOut(UserOut):
+    """A user as an integration admin manages them: with a running lock-out, which concerns
+    the admin rather than the person signed in."""
+
+    locked_until: AwareDatetime | None = Field(
+        description="While sign-in with this username is locked out after failed sign-ins in "
+                    "a row (the right password is refused too), when that ends; null when it "
+                    "is not locked out now. `POST /api/v1/users/{username}/unlock` lifts it.")
 
 
 class SessionOut(BaseModel):

@@ -12,6 +12,7 @@ from rich.table import Table
 from acgate.cli.app import (
     Actor,
     AsJson,
+    Reason,
     Workspace,
     actor_name,
     app,
@@ -109,20 +110,36 @@ def users_password(username: Username, password_stdin: PasswordStdin = False,
     console.print(f"password of {username} changed")
 
 
+@users_app.command("unlock")
+def users_unlock(username: Username, reason: Reason, workspace: Workspace = None,
+                 actor: Actor = None) -> None:
+    """Lift a lock-out after failed sign-ins, with your reason: they may sign in at once."""
+    application = opened(workspace)
+    try:
+        user = application.people.unlock(username, actor_name(actor), reason)
+    except PeopleError as error:
+        raise fail(str(error)) from None
+    console.print(f"{user.username} may sign in again: the lock-out is lifted")
+
+
 @users_app.command("list")
 def users_list(workspace: Workspace = None, as_json: AsJson = False) -> None:
-    """Everyone who may sign in, and who may no longer."""
+    """Everyone who may sign in, and who may no longer; who is locked out now, until when."""
     application = opened(workspace)
-    found = application.people.users()
+    lockouts = application.people.lockouts()
+    found = [(user, lockouts.get(user.username)) for user in application.people.users()]
     if as_json:
-        emit_json([user.as_dict() for user in found])
+        emit_json([{**user.as_dict(), "locked_until": until.isoformat() if until else None}
+                   for user, until in found])
         return
     table = Table(title=f"{len(found)} users")
     for column in ("username", "name", "role", "status", "added"):
         table.add_column(column)
-    for user in found:
-        table.add_row(user.username, user.display_name, user.role.value,
-                      "disabled" if user.disabled else "active",
+    for user, until in found:
+        status = "disabled" if user.disabled else "active"
+        if until is not None:
+            status += f", locked out until {until.isoformat(timespec='minutes')}"
+        table.add_row(user.username, user.display_name, user.role.value, status,
                       user.created_at.date().isoformat())
     console.print(table)
 

@@ -64,6 +64,7 @@ class AccessKind(StrEnum):
     USER_DISABLED = "user_disabled"
     USER_ENABLED = "user_enabled"
     PASSWORD_CHANGED = "password_changed"
+    LOCKOUT_LIFTED = "lockout_lifted"
     SESSIONS_ENDED = "sessions_ended"
     API_KEY_CREATED = "api_key_created"
     API_KEY_REVOKED = "api_key_revoked"
@@ -277,6 +278,26 @@ class People:
                                        f"password of {user.username} changed",
                                        {"username": user.username, "sessions_ended": ended})])
 
+    def unlock(self, username: str, actor: str, reason: str) -> User:
+        """Lift a running lock-out after failed sign-ins, with the reason: the user may sign in
+        at once with the password they have, and their failures count again from none. Their
+        password and sessions are left alone, as the lock-out never touched them."""
+        why = reason.strip()
+        if not why:
+            raise PeopleError("lifting a lock-out needs a reason: say why, for the access log")
+        now = self.clock()
+        with self.store.transaction() as repo:
+            user = _existing(repo, username)
+            until = stored.lockouts(repo, now, user.username).get(user.username)
+            if until is None:
+                raise PeopleError(f"{user.username} is not locked out")
+            stored.forget_failures(repo, user.username)
+            repo.append_events([_event(now, actor, AccessKind.LOCKOUT_LIFTED,
+                                       f"lock-out of {user.username} lifted: {why}",
+                                       {"username": user.username, "until": until.isoformat(),
+                                        "reason": why})])
+            return user
+
     def end_sessions(self, username: str, actor: str) -> int:
         """Sign a user out everywhere; how many sessions ended."""
         now = self.clock()
@@ -422,6 +443,13 @@ class People:
         now = self.clock()
         with self.store.transaction() as repo:
             return stored.lockouts(repo, now)
+
+    def locked_until(self, username: str) -> dt.datetime | None:
+        """When the running lock-out of `username` ends; None while it is not locked out."""
+        name = username.strip().casefold()
+        now = self.clock()
+        with self.store.transaction() as repo:
+            return stored.lockouts(repo, now, name).get(name)
 
     # ---- source API keys --------------------------------------------------------------------
     def add_key(self, source: str, actor: str) -> NewKey:
@@ -601,6 +629,7 @@ _WORDING: Mapping[AccessKind, Callable[[LoggedEvent], str]] = {
     AccessKind.USER_DISABLED: lambda event: "user disabled" + _sessions(event.data),
     AccessKind.USER_ENABLED: lambda event: "user enabled",
     AccessKind.PASSWORD_CHANGED: lambda event: "password changed" + _sessions(event.data),
+    AccessKind.LOCKOUT_LIFTED: lambda event: f"lock-out lifted: {event.data['reason']}",
     AccessKind.SESSIONS_ENDED: _sessions_ended,
     AccessKind.API_KEY_CREATED:
         lambda event: f"API key {event.data['key_id']} issued to source {event.data['source']}",

@@ -220,10 +220,15 @@ def _count_again(repo: Repository, username: str, at: dt.datetime,
     return counted
 
 
-def lockouts(repo: Repository, at: dt.datetime) -> dict[str, dt.datetime]:
-    """The usernames refused at `at`, with when each lock-out ends."""
+def lockouts(repo: Repository, at: dt.datetime,
+             username: str | None = None) -> dict[str, dt.datetime]:
+    """The usernames refused at `at` (only `username`, when given), with when each lock-out
+    ends. The one rule of who is locked out now, for the users page, the API, the CLI and
+    lifting a lock-out alike."""
     query = select(login_failures.c.username, login_failures.c.locked_until).where(
         login_failures.c.locked_until > at)
+    if username is not None:
+        query = query.where(login_failures.c.username == username)
     return {row.username: row.locked_until for row in repo.connection.execute(query)}
 
 

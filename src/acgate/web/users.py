@@ -1,6 +1,7 @@
 """The users page: who may sign in, with which role, and who is locked out; an integration
-admin adds people, changes their role and disables them (the same use cases as `acgate users`),
-and reads the access log: who signed in, who was locked out, who changed whose role."""
+admin adds people, changes their role, disables them and lifts a lock-out (the same use cases as
+`acgate users`), and reads the access log: who signed in, who was locked out, who changed whose
+role."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ ACCESS_KIND_LABELS: Mapping[AccessKind, str] = {
     AccessKind.USER_ADDED: "user added", AccessKind.ROLE_CHANGED: "role changed",
     AccessKind.USER_DISABLED: "user disabled", AccessKind.USER_ENABLED: "user enabled",
     AccessKind.PASSWORD_CHANGED: "password changed",
+    AccessKind.LOCKOUT_LIFTED: "lock-out lifted",
     AccessKind.SESSIONS_ENDED: "signed out everywhere",
     AccessKind.API_KEY_CREATED: "API key issued", AccessKind.API_KEY_REVOKED: "API key revoked",
 }
@@ -117,3 +119,11 @@ def disable(app: Application, who: Admin, username: Username) -> Response:
 @router.post("/enable")
 def enable(app: Application, who: Admin, username: Username) -> Response:
     return _done(lambda: app.people.enable(username, who.actor), f"{username} enabled")
+
+
+@router.post("/unlock")
+def unlock(app: Application, who: Admin, username: Username,
+           reason: Annotated[str, Form()] = "") -> Response:
+    # A blank reason reaches the use case, whose refusal says what is missing.
+    return _done(lambda: app.people.unlock(username, who.actor, reason),
+                 f"{username} may sign in again: the lock-out is lifted")
