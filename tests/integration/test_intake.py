@@ -97,6 +97,25 @@ def test_the_same_version_with_other_content_is_refused_and_the_stored_one_stand
     assert found.document.outcome is Outcome.READY
 
 
+def test_a_broken_copy_of_a_stored_version_is_refused_and_the_stored_one_stands(
+        app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="2")]))
+
+    report = ingest(app, files, order("SO-1", version=2, lines=[line(qty="-2")]),
+                    name="broken.jsonl")
+
+    assert (report.refused, report.new_versions) == (1, 0)
+    [problem] = report.problems
+    assert (problem.kind, problem.identity) == ("conflict", "shop/sales_order/SO-1")
+    assert "INVALID_DOCUMENT" in str(problem)
+    assert [p.path for p in problem.problems] == ["version", "lines[0].qty"]
+    found = trace_of(app, "shop/sales_order/SO-1")
+    assert [(v["version"], v["state"]) for v in found.versions] == [(2, "current")]
+    assert json.loads(stored(app, "SO-1").raw or "{}")["lines"][0]["qty"] == "2"
+    assert found.document.outcome is Outcome.READY
+    assert kinds(app, "SO-1") == ["received", "refused"]
+
+
 def test_an_older_version_is_recorded_as_stale_and_never_applied(app: App,
                                                                  files: Files) -> None:
     ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]))
@@ -179,6 +198,19 @@ def test_a_batch_keeps_the_good_documents_and_reports_each_bad_one(app: App,
     # A bad document with an identity is held as INVALID_DOCUMENT, its raw kept.
     assert codes(app, "SO-2") == ["INVALID_DOCUMENT"]
     assert outcome(app, "SO-3") is Outcome.HELD
+
+
+def test_a_number_too_large_to_compute_with_is_refused_and_the_batch_goes_on(
+        app: App, files: Files) -> None:
+    report = ingest(app, files, order("SO-1"),
+                    order("SO-2", lines=[line(qty="1e999999", unit_price="1e999999")]),
+                    order("SO-3"))
+
+    [problem] = report.problems
+    assert (problem.origin, problem.identity) == ("batch.jsonl line 2", "shop/sales_order/SO-2")
+    assert [p.path for p in problem.problems] == ["lines[0].qty", "lines[0].unit_price"]
+    assert outcome(app, "SO-1") is outcome(app, "SO-3") is Outcome.READY
+    assert codes(app, "SO-2") == ["INVALID_DOCUMENT"] * 2
 
 
 def test_a_csv_batch_reports_bad_rows_by_row_number(app: App, files: Files) -> None:

@@ -92,6 +92,19 @@ def test_a_delivery_that_arrives_before_its_order_waits_for_it(
     assert outcome(app, "DO-1") is Outcome.READY
 
 
+def test_an_order_once_synced_satisfies_its_delivery_while_a_newer_version_is_held(
+        app: App, files: Files, dispatcher: Dispatcher) -> None:
+    ingest(app, files, order("SO-1"))
+    dispatcher.run_once()
+    ingest(app, files, order("SO-1", version=2, status="on_hold"), name="v2.jsonl")
+    assert outcome(app, "SO-1") is Outcome.HELD
+
+    ingest(app, files, delivery("DO-1", "SO-1"), name="delivery.jsonl")
+
+    assert codes(app, "DO-1") == []
+    assert outcome(app, "DO-1") is Outcome.READY
+
+
 @pytest.mark.parametrize("order_first", [True, False])
 def test_a_tracked_document_satisfies_its_followers_at_once(app: App, files: Files,
                                                             order_first: bool) -> None:
@@ -138,6 +151,20 @@ def test_a_newer_version_after_sync_follows_the_version_policy(
     assert report.synced == [("shop/sales_order/SO-1", so_number)]
     assert book.documents[(DocType.SALES_ORDER, so_number or "")].lines[0].qty == 5  # type: ignore[index]
     assert outcome(app, "INV-1") is Outcome.HELD
+
+
+def test_the_trace_still_says_a_document_changed_after_sync_once_the_change_has_synced(
+        app: App, files: Files, dispatcher: Dispatcher) -> None:
+    ingest(app, files, order("SO-1"))
+    dispatcher.run_once()
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+
+    dispatcher.run_once()  # sales_order: version_policy update, so AutoCount's copy is updated
+
+    trace = trace_of(app, "SO-1").as_dict()
+    assert trace["outcome"] == "synced"
+    assert [f["code"] for f in trace["findings"]] == ["CHANGED_AFTER_SYNC"]
+    assert trace["changed_after_sync"] is True
 
 
 def test_a_cancellation_after_sync_follows_the_cancel_policy(

@@ -35,6 +35,10 @@ class Facts(Protocol):
         """The current outcome of a document, or None when it has not arrived."""
         ...
 
+    def in_autocount(self, identity: Identity) -> bool:
+        """Whether a version of the document has synced, whatever its newest version's outcome."""
+        ...
+
     def document(self, identity: Identity) -> Document | None:
         """The current (newest valid) version of a document."""
         ...

@@ -47,23 +47,19 @@ def check_fulfilment(run: Run) -> None:
             _check_target(run, target, kind, quantities, fields)
 
 
-def _target_quantities(run: Run, target: Identity) -> dict[int, Decimal] | None:
+def _target_quantities(run: Run, target: Identity) -> dict[int, Decimal | None] | None:
+    """Base quantity per target line; None for a line whose item or UOM does not resolve."""
     doc = run.facts.document(target)
     if not isinstance(doc, TradeDocument):
         return None
-    quantities: dict[int, Decimal] = {}
-    for line in doc.lines:
-        qty = base_quantity(run, line)
-        if qty is not None:
-            quantities[line.line] = qty
-    return quantities
+    return {line.line: base_quantity(run, line) for line in doc.lines}
 
 
-def _caps(run: Run, target: Identity, kind: Relation) -> dict[int, Decimal] | None:
+def _caps(run: Run, target: Identity, kind: Relation) -> dict[int, Decimal | None] | None:
     """What may be fulfilled per target line: ordered for deliveries, delivered for invoices on
     an order, the line itself for invoices on a delivery and credit notes on an invoice."""
     if kind is Relation.BILL and is_order(target.type):
-        return run.facts.fulfilled(target, Relation.FULFIL, run.history.arrival)
+        return dict(run.facts.fulfilled(target, Relation.FULFIL, run.history.arrival))
     return _target_quantities(run, target)
 
 
@@ -75,7 +71,9 @@ def _check_target(run: Run, target: Identity, kind: Relation, mine: dict[int, De
     before = run.facts.fulfilled(target, kind, run.history.arrival)
     verb, capped_by = _CAP_WORDS[kind]
     for target_line, qty in sorted(mine.items()):
-        cap = caps.get(target_line, Decimal(0))
+        if target_line in caps and caps[target_line] is None:
+            continue  # that line is held on its own mapping: its quantity is unknown, not zero
+        cap = caps.get(target_line) or Decimal(0)
         done = before.get(target_line, Decimal(0))
         if done + qty > cap:
             outstanding = max(cap - done, Decimal(0))
@@ -90,7 +88,7 @@ def _check_target(run: Run, target: Identity, kind: Relation, mine: dict[int, De
     if kind is Relation.FULFIL:
         open_lines = [
             (line, ordered - before.get(line, Decimal(0)) - mine.get(line, Decimal(0)))
-            for line, ordered in sorted(caps.items())
+            for line, ordered in sorted(caps.items()) if ordered is not None
         ]
         open_lines = [(line, left) for line, left in open_lines if left > 0]
         if open_lines:

@@ -22,6 +22,7 @@ class KnownDocument:
     outcome: Outcome
     document: Document | None = None
     counts_in_ledger: bool = True
+    in_autocount: bool = False
 
 
 @dataclass(slots=True)
@@ -79,6 +80,10 @@ class MemoryFacts:
     def outcome(self, identity: Identity) -> Outcome | None:
         known = self.known.get(identity)
         return known.outcome if known else None
+
+    def in_autocount(self, identity: Identity) -> bool:
+        known = self.known.get(identity)
+        return known is not None and known.in_autocount
 
     def document(self, identity: Identity) -> Document | None:
         known = self.known.get(identity)

@@ -56,7 +56,9 @@ def check_timing(run: Run) -> None:
 def _check_dependencies(run: Run) -> None:
     for written, identity, field in dependencies(run):
         outcome = run.facts.outcome(identity) if identity else None
-        if outcome in SATISFIED:
+        # Satisfied once it has synced: a newer version of it held or waiting since does not
+        # take it out of AutoCount, so the follower has something to follow there.
+        if outcome in SATISFIED or (identity is not None and run.facts.in_autocount(identity)):
             continue
         state = "has not arrived" if outcome is None else f"is {outcome.value}"
         name = str(identity) if identity else written

@@ -53,9 +53,16 @@ class DocType(StrEnum):
     PURCHASE_INVOICE = "purchase_invoice"
 
 
+def _not_bool(value: Any) -> Any:
+    # Lax integer parsing reads JSON true as 1: a version or line number must be a number.
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got {str(value).lower()}")
+    return value
+
+
 # Version and line numbers are stored as SQL integers, 32-bit on PostgreSQL.
 MAX_NUMBER = 2**31 - 1
-Number = Annotated[int, Field(le=MAX_NUMBER)]
+Number = Annotated[int, BeforeValidator(_not_bool), Field(le=MAX_NUMBER)]
 
 PARTY_TYPES = frozenset({DocType.CUSTOMER, DocType.SUPPLIER})
 MASTER_TYPES = PARTY_TYPES | {DocType.ITEM}
@@ -94,20 +101,36 @@ class Identity(NamedTuple):
         return cls(parts[0], DocType(parts[1]), parts[2])
 
 
+# A line's qty x unit_price is rounded to the cent within the 28 digits decimal arithmetic keeps
+# (Python's default context, and about what AutoCount's .NET decimal holds): 12 digits before the
+# point for each keeps that exact, far beyond any real quantity, price, rate or total, where a
+# larger value would overflow the checks of the whole batch.
+MAX_DIGITS_BEFORE_POINT = 12
+_DECIMAL_LIMIT = Decimal(10) ** MAX_DIGITS_BEFORE_POINT
+
+
+def _decimal(value: Any) -> Decimal:
+    number = to_decimal(value)
+    if not -_DECIMAL_LIMIT < number < _DECIMAL_LIMIT:
+        raise ValueError(f"{number} is too large; expected a decimal of at most "
+                         f"{MAX_DIGITS_BEFORE_POINT} digits before the point")
+    return number
+
+
 Dec = Annotated[
-    Decimal, BeforeValidator(to_decimal), PlainSerializer(canonical_decimal, return_type=str)
+    Decimal, BeforeValidator(_decimal), PlainSerializer(canonical_decimal, return_type=str)
 ]
 
 
 def _positive(value: Any) -> Decimal:
-    number = to_decimal(value)
+    number = _decimal(value)
     if number <= 0:
         raise ValueError(f"expected a decimal greater than 0, got {canonical_decimal(number)}")
     return number
 
 
 def _price(value: Any) -> Decimal:
-    number = to_decimal(value)
+    number = _decimal(value)
     if number < 0:
         raise ValueError(f"expected a price of 0 or more, got {canonical_decimal(number)}")
     return number
@@ -147,10 +170,10 @@ def _discount(value: Any) -> Discount:
     if isinstance(value, Discount):
         return value
     if isinstance(value, str) and value.strip().endswith("%"):
-        number = to_decimal(value.strip()[:-1])
+        number = _decimal(value.strip()[:-1])
         percent = True
     else:
-        number = to_decimal(value)
+        number = _decimal(value)
         percent = False
     if number < 0 or (percent and number > 100):
         raise ValueError(

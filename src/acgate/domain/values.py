@@ -11,6 +11,13 @@ from typing import Any
 CENT = Decimal("0.01")
 MAX_NUMBER_PLACES = 6
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# RFC 3339 (section 5.6): seconds are required; T and Z may be lower case, and a space may stand
+# for the T (its note). Python alone would also take forms RFC 3339 does not allow (20261120T1015,
+# +0800). The offset is optional here only so that a missing one gets its own message.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
@@ -67,8 +74,15 @@ def _grouped(text: str) -> Decimal:
 
 
 def _places(number: Decimal) -> int:
-    exponent = number.as_tuple().exponent
-    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    """Decimal places the value needs: 2.5000000 needs one. Trailing zeros are counted off the
+    digits, not by `normalize()`, which would round to the context's 28 digits."""
+    _, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return 0
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant:
+        return 0  # zero, however many places it is written with
+    return max(-exponent - (len(digits) - len(significant)), 0)
 
 
 def to_date(value: Any) -> dt.date:
@@ -92,15 +106,22 @@ def to_instant(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         stamp = value
     elif isinstance(value, str):
+        text = value.strip()
         try:
-            stamp = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
+            parsed = dt.datetime.fromisoformat(text.upper().replace("Z", "+00:00")) \
+                if _RFC3339.fullmatch(text) else None
+        except ValueError:  # the right shape, but no real date or time (2026-02-30, 25:00)
+            parsed = None
+        if parsed is None:
             raise ValueError(
-                f"expected an RFC 3339 timestamp such as 2026-11-20T10:15:00+08:00, got {value!r}"
-            ) from None
+                f"expected an RFC 3339 timestamp such as 2026-11-20T10:15:00+08:00, got {value!r}")
+        stamp = parsed
     else:
         raise ValueError(f"expected an RFC 3339 timestamp with offset, got {value!r}")
     if stamp.tzinfo is None or stamp.utcoffset() is None:
+        if isinstance(value, dt.datetime):  # a spreadsheet date-time cell, which holds no offset
+            raise ValueError(f"the date-time {value.isoformat()} has no offset; enter it as "
+                             f"text with one, such as {value.isoformat()}+08:00")
         raise ValueError(f"the timestamp {value!r} has no offset; add one such as +08:00")
     return stamp
 

@@ -303,14 +303,7 @@ class _Batch:
                 self._event(stored.id, "redelivered", f"{key.describe()} delivered again",
                             {"origin": record.origin})
             else:
-                self.report.refused += 1
-                self._event(stored.id, "refused", f"{key.describe()} arrived again with "
-                            "different content; the stored version stands",
-                            {"origin": record.origin, "code": Code.INVALID_DOCUMENT.value,
-                             "raw": received_text(record)})
-                self._refuse_noted(record, identity, "conflict", [FieldProblem(
-                    "version", f"{key.describe()} is already stored with different content",
-                    "send the change as a newer version")])
+                self._conflict(record, identity, stored, key, [])
             return
         if stored is not None and order < 0:
             self._stale(record, stored, key, digest, doc.status, [])
@@ -321,8 +314,14 @@ class _Batch:
                       problems: list[FieldProblem]) -> None:
         key = VersionKey.of_payload(record.payload)
         stored = self.stored.get(identity)
+        order = self._order(stored, key)
+        if stored is not None and order == 0 and stored.state != "invalid":
+            # A broken copy of a stored version is other content for that version: the stored
+            # version stands, as for any other conflict.
+            self._conflict(record, identity, stored, key, problems)
+            return
         self._refuse_noted(record, identity, "invalid", problems)
-        if stored is not None and self._order(stored, key) < 0:
+        if stored is not None and order < 0:
             self._stale(record, stored, key, None, None, problems)
             return
         self._new_version(record, identity, company, stored, key, None, None, problems)
@@ -334,6 +333,17 @@ class _Batch:
         return compare(key, VersionKey(stored.version, stored.source_updated_at))
 
     # ---- outcomes of classification ------------------------------------------------------------
+    def _conflict(self, record: RawRecord, identity: Identity, stored: StoredDocument,
+                  key: VersionKey, problems: list[FieldProblem]) -> None:
+        self.report.refused += 1
+        self._event(stored.id, "refused", f"{key.describe()} arrived again with "
+                    "different content; the stored version stands",
+                    {"origin": record.origin, "code": Code.INVALID_DOCUMENT.value,
+                     "raw": received_text(record)})
+        self._refuse_noted(record, identity, "conflict", [FieldProblem(
+            "version", f"{key.describe()} is already stored with different content",
+            "send the change as a newer version"), *problems])
+
     def _new_version(self, record: RawRecord, identity: Identity, company: str,
                      stored: StoredDocument | None, key: VersionKey, digest: str | None,
                      doc: Any, problems: list[FieldProblem]) -> None:

@@ -88,8 +88,9 @@ def judge(repo: Repository, companies: CompanyLookup, works: list[Work],
         verdict = _judge_one(work, companies(work.company), facts, now,
                              synced.get(work.document_id), approved.get(work.document_id))
         verdicts.append(verdict)
-        facts.put(work.identity, KnownDocument(work.company, work.document_id, verdict.outcome,
-                                               work.doc, verdict.counts_in_ledger))
+        facts.put(work.identity, KnownDocument(
+            work.company, work.document_id, verdict.outcome, work.doc, verdict.counts_in_ledger,
+            work.previous is not None and work.previous.synced_version_id is not None))
         facts.put_keys(work.company, work.identity, work.document_id, verdict.keys)
         facts.put_contributions(work.identity, verdict.contributions)
     return verdicts
@@ -137,7 +138,7 @@ def _references(work: Work) -> list[tuple[str | None, str, str]]:
 def _known(stored: StoredDocument, with_document: bool) -> KnownDocument:
     document = parse_raw(stored.raw) if with_document and stored.raw else None
     return KnownDocument(stored.company, stored.id, stored.outcome, document,
-                         stored.counts_in_ledger)
+                         stored.counts_in_ledger, stored.synced_version_id is not None)
 
 
 def _prefetch(repo: Repository, works: list[Work]) -> MemoryFacts:

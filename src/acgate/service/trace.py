@@ -65,7 +65,8 @@ def build_trace(repo: Repository, ref: str) -> Trace:
     doc = find_document(repo, ref)
     versions = []
     current: dict[str, Any] = {}
-    for row in repo.versions_of(doc.id):
+    rows = repo.versions_of(doc.id)
+    for row in rows:
         versions.append({
             "version": row.version,
             "updated_at": row.source_updated_at.isoformat() if row.source_updated_at else None,
@@ -77,12 +78,17 @@ def build_trace(repo: Repository, ref: str) -> Trace:
         })
         if row.id == doc.current_version_id:
             current = dict(row.assessment or {})
+    event_rows = repo.events_of(doc.id)
     events = [
         {"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "reason": e.reason,
          "data": e.data or {}}
-        for e in repo.events_of(doc.id)
+        for e in event_rows
     ]
-    synced_at = next((i for i, v in enumerate(versions) if v["synced"]), None)
+    # Measured from the first version AutoCount accepted, not the one it holds now: a change
+    # carried out by the version policy (update, new_document) moves the synced version on.
+    ever_synced = {e.version_id for e in event_rows if e.kind == "synced"}
+    ever_synced.add(doc.synced_version_id)
+    synced_at = next((i for i, row in enumerate(rows) if row.id in ever_synced), None)
     changed = synced_at is not None and any(
         v["state"] in ("current", "superseded", "invalid") for v in versions[synced_at + 1:])
     attempts = [

@@ -60,15 +60,17 @@ def _read_path(path: Path, reader: _Reader) -> Iterator[RawRecord]:
 
 def _read_json(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
     try:
-        value = _loads(stream.read().decode("utf-8-sig"))
+        text = stream.read().decode("utf-8-sig")
+        value = _loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         yield RawRecord(name, None, f"not readable as JSON: {_reason(error)}")
         return
+    suspect = _may_hold_half_characters(text)
     if not isinstance(value, list):
-        yield _record(name, value)
+        yield _record(name, value, suspect)
         return
     for index, item in enumerate(value, start=1):
-        yield _record(f"{name} item {index}", item)
+        yield _record(f"{name} item {index}", item, suspect)
 
 
 def _read_jsonl(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
@@ -90,7 +92,7 @@ def _json_object(text: str) -> tuple[dict[str, Any] | None, str | None]:
         value = _loads_plain(text)
     except (ValueError, RecursionError) as error:
         return None, f"not readable as JSON: {_reason(error)}"
-    return _object(value)
+    return _object(value, _may_hold_half_characters(text))
 
 
 def _read_csv(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
@@ -110,15 +112,33 @@ def _read_xlsx(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
     yield from documents_from_rows(f"{name} sheet {sheet}", rows, xlsx_cell)
 
 
-def _record(origin: str, value: Any) -> RawRecord:
-    return RawRecord(origin, *_object(value))
+def _record(origin: str, value: Any, suspect: bool) -> RawRecord:
+    return RawRecord(origin, *_object(value, suspect))
 
 
-def _object(value: Any) -> tuple[dict[str, Any] | None, str | None]:
-    """(payload, None) for a JSON object, else (None, what was sent instead)."""
-    if isinstance(value, dict):
-        return value, None
-    return None, f"expected a JSON object, got {_json_kind(value)}"
+def _object(value: Any, suspect: bool) -> tuple[dict[str, Any] | None, str | None]:
+    """(payload, None) for a JSON object, else (None, what was sent instead). `suspect`: the
+    text has an escape that may have left half a character in the value."""
+    if not isinstance(value, dict):
+        return None, f"expected a JSON object, got {_json_kind(value)}"
+    if suspect:
+        try:
+            json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+        except UnicodeEncodeError as error:
+            return None, (
+                f"not readable as JSON: {error.object[error.start]!r} is half of a character "
+                "(a UTF-16 surrogate escape without its pair); send the whole character")
+    return value, None
+
+
+# Python's parser keeps "\ud800" without its pair as half a character, which no database can
+# store; only an escape of this form makes one (orjson refuses them, UTF-8 cannot hold them).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_half_characters(text: str) -> bool:
+    # The plain `in` first: it costs next to nothing on the lines that have no escape at all.
+    return "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None
 
 
 def _json_kind(value: Any) -> str:

@@ -133,9 +133,12 @@ _ID_COLUMNS = ("id", "document_id", "version_id", "current_version_id")
 
 
 def _remap_row(row: dict[str, Any], ids: dict[int, int]) -> dict[str, Any]:
-    changed = {key: ids[value] for key in _ID_COLUMNS
-               if type(value := row.get(key)) is int and value >= PROVISIONAL}
-    return {**row, **changed} if changed else row
+    # In place: the plan's rows are written once, and copying them cost as much as the insert.
+    for key in _ID_COLUMNS:
+        value = row.get(key)
+        if type(value) is int and value >= PROVISIONAL:
+            row[key] = ids[value]
+    return row
 
 
 def _remap_id(value: Any, ids: dict[int, int]) -> Any:

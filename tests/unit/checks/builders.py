@@ -206,14 +206,17 @@ class Gate:
         result = assess(doc, history(arrival=arrival, **history_fields),
                         company(self.rules, self.master), self.facts, self.now)
         self.facts.put(doc.identity, KnownDocument(
-            COMPANY, arrival, result.outcome, doc, result.counts_in_ledger))
+            COMPANY, arrival, result.outcome, doc, result.counts_in_ledger,
+            self.facts.in_autocount(doc.identity)))
         self.facts.put_keys(COMPANY, doc.identity, arrival, result.keys)
         self.facts.put_contributions(doc.identity, result.contributions)
         return result
 
     def settle(self, doc: Document, outcome: Outcome) -> None:
         """Record a later outcome (synced by the dispatcher, rejected by a person)."""
-        self.facts.known[doc.identity].outcome = outcome
+        known = self.facts.known[doc.identity]
+        known.outcome = outcome
+        known.in_autocount = known.in_autocount or outcome is Outcome.SYNCED
 
 
 # --- reading results ----------------------------------------------------------------------------

@@ -97,6 +97,16 @@ def test_the_delivery_that_crosses_the_ordered_quantity_is_the_one_flagged() -> 
     assert codes(gate.receive(first)) == [Code.PARTIAL_DELIVERY]
 
 
+def test_an_order_line_of_unknown_quantity_is_not_over_delivered() -> None:
+    gate = Gate()
+    assert codes(gate.receive(order(line(1, uom="box")))) == [Code.UOM_UNKNOWN]
+
+    result = gate.receive(delivery(1, "1", "carton"))
+
+    assert Code.OVER_FULFILMENT not in codes(result)
+    assert result.outcome is Outcome.READY
+
+
 def test_two_lines_against_one_order_line_add_up() -> None:
     gate = Gate()
     gate.receive(order())

@@ -42,6 +42,13 @@ def paths(data: Any) -> list[str]:
     (payload(date="2026-02-30"), "date"),
     (payload(date="2026-11-20T10:00:00+08:00"), "date"),
     (payload(version=None, updated_at="2026-11-20T10:00:00"), "updated_at"),
+    (payload(version=None, updated_at="2026-11-20T10:00+08:00"), "updated_at"),
+    (payload(version=None, updated_at="20261120T100000+0800"), "updated_at"),
+    (payload(version=True), "version"),
+    (payload(lines=[line(True)]), "lines[0].line"),
+    (payload(lines=[line(qty="1e999999")]), "lines[0].qty"),
+    (payload(lines=[line(unit_price="1000000000000")]), "lines[0].unit_price"),
+    (payload(totals={"total": JsonNumber("-1E+40")}), "totals.total"),
     (payload(currency="usd"), "currency"),
     (payload(currency="USD", currency_rate="0"), "currency_rate"),
     (payload(approval={"by": "mei.ling", "at": "2026-11-20T10:00:00+08:00", "version": 0}),
@@ -86,6 +93,29 @@ def test_a_json_number_must_be_an_exact_decimal_of_at_most_six_places() -> None:
     assert paths(refused) == ["lines[0].unit_price"]
     assert isinstance(accepted, TradeDocument)
     assert accepted.lines[0].unit_price == 148
+
+
+def test_a_json_number_with_zeros_past_six_places_is_still_exact() -> None:
+    # What a DECIMAL(18,8) column serialises as a number: 12.5 exactly.
+    accepted = parse_document(payload(lines=[line(qty=JsonNumber("12.50000000"))]))
+
+    assert isinstance(accepted, TradeDocument)
+    assert accepted.lines[0].qty == 12.5
+
+
+def test_too_large_a_number_names_the_field_and_the_limit() -> None:
+    [problem] = problems(payload(lines=[line(qty="1e999999")]))
+
+    assert problem.problem == (
+        "1E+999999 is too large; expected a decimal of at most 12 digits before the point")
+
+
+def test_rfc_3339_timestamps_may_spell_t_and_z_in_lower_case() -> None:
+    lower = parse_document(payload(version=None, updated_at="2026-11-20t02:00:00z"))
+    upper = parse_document(payload(version=None, updated_at="2026-11-20T10:00:00+08:00"))
+
+    assert isinstance(lower, TradeDocument) and isinstance(upper, TradeDocument)
+    assert lower.updated_at == upper.updated_at
 
 
 def test_master_documents_are_refused_at_their_own_fields() -> None:

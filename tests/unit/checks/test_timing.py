@@ -59,6 +59,21 @@ def test_a_synced_dependency_lets_the_follower_go() -> None:
     assert codes(result) == []
 
 
+def test_a_synced_dependency_still_lets_the_follower_go_while_its_newer_version_is_held(
+) -> None:
+    gate = Gate(rules=AFTER_DELIVERY)
+    delivery = trade("delivery_order")
+    gate.receive(delivery)
+    gate.settle(delivery, Outcome.SYNCED)
+    changed = trade("delivery_order", version=2, lines=[line(qty="3")])
+    assert gate.receive(changed, synced=delivery).outcome is Outcome.HELD  # policy: review
+
+    result = gate.receive(invoice_on("DO-1"))
+
+    assert codes(result) == []
+    assert result.outcome is Outcome.READY
+
+
 def test_a_tracked_dependency_of_a_type_that_never_syncs_lets_the_follower_go() -> None:
     rules = company_rules(types={"sales_invoice": {"timing": "after_dependency"},
                                  "delivery_order": {"sync": False}})

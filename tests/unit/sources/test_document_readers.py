@@ -158,6 +158,19 @@ def test_a_utf8_byte_order_mark_is_not_part_of_the_first_field() -> None:
     assert from_jsonl.payload == from_json.payload == {"source": "shop"}
 
 
+def test_half_a_character_spoils_only_its_own_document() -> None:
+    # An escaped UTF-16 surrogate without its pair parses in Python but cannot be stored.
+    half, pair = '"notes": "\\ud800"', '"notes": "\\ud83d\\ude00"'
+    jsonl = read_text(f'{{"id": "A", {half}}}\n{{"id": "B", {pair}}}\n', "orders.jsonl")
+    listed = read_text(f'[{{"id": "A", {half}}}, {{"id": "B", {pair}}}]', "orders.json")
+
+    for records in (jsonl, listed):
+        bad, good = records
+        assert bad.payload is None
+        assert "'\\ud800' is half of a character" in str(bad.problem)
+        assert good.payload == {"id": "B", "notes": "\U0001F600"} and good.problem is None
+
+
 class _GeneratedJsonl(io.RawIOBase):
     """A JSON Lines file far larger than memory would like, made on demand and counted."""
 
@@ -322,6 +335,21 @@ def test_xlsx_numeric_cells_become_integers_or_exact_decimals(tmp_path: Path) ->
     assert line["based_on_line"] == {"line": 3}
     assert record.payload["date"] == dt.date(2026, 1, 5)
     assert record.payload["approval"] == {"at": dt.datetime(2026, 1, 5, 9, 30)}
+
+
+def test_an_xlsx_date_time_cell_without_offset_is_refused_with_what_to_enter(
+        tmp_path: Path) -> None:
+    header = [*HEADER.split(","), "lines.unit_price", "approval.by", "approval.at",
+              "approval.version"]
+    row = ["shop", "sales_order", "A", 1, "open", "2026-01-05", "C1", 1, "X", "pcs", "2", "1",
+           "mei.ling", dt.datetime(2026, 1, 5, 9, 30), 1]
+    [record] = read_documents(write_xlsx(tmp_path / "o.xlsx", {"Sheet1": [header, row]}))
+
+    [problem] = parse_document(record.payload or {})
+
+    assert str(problem).startswith(
+        "approval.at: the date-time 2026-01-05T09:30:00 has no offset; enter it as text with "
+        "one, such as 2026-01-05T09:30:00+08:00")
 
 
 def test_xlsx_time_and_duration_cells_keep_their_text_for_the_error(tmp_path: Path) -> None:
