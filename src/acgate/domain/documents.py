@@ -112,9 +112,13 @@ _DECIMAL_LIMIT = Decimal(10) ** MAX_DIGITS_BEFORE_POINT
 def _decimal(value: Any) -> Decimal:
     number = to_decimal(value)
     if not -_DECIMAL_LIMIT < number < _DECIMAL_LIMIT:
-        raise ValueError(f"{number} is too large; expected a decimal of at most "
-                         f"{MAX_DIGITS_BEFORE_POINT} digits before the point")
+        raise _too_large(number)
     return number
+
+
+def _too_large(number: Decimal) -> ValueError:
+    return ValueError(f"{number} is too large; expected a decimal of at most "
+                      f"{MAX_DIGITS_BEFORE_POINT} digits before the point")
 
 
 Dec = Annotated[
@@ -122,21 +126,26 @@ Dec = Annotated[
 ]
 
 
+# Each checks its range in one comparison when the value is good: lines are validated by the
+# hundred thousand.
 def _positive(value: Any) -> Decimal:
-    number = _decimal(value)
-    if number <= 0:
+    number = to_decimal(value)
+    if not 0 < number < _DECIMAL_LIMIT:
+        if number > 0:
+            raise _too_large(number)
         raise ValueError(f"expected a decimal greater than 0, got {canonical_decimal(number)}")
     return number
 
 
 def _price(value: Any) -> Decimal:
-    number = _decimal(value)
-    if number < 0:
+    number = to_decimal(value)
+    if not 0 <= number < _DECIMAL_LIMIT:
+        if number > 0:
+            raise _too_large(number)
         raise ValueError(f"expected a price of 0 or more, got {canonical_decimal(number)}")
     return number
 
 
-# Parsing and the sign check in one call: lines are validated by the hundred thousand.
 PositiveDec = Annotated[
     Decimal, BeforeValidator(_positive), PlainSerializer(canonical_decimal, return_type=str)
 ]

@@ -1,8 +1,11 @@
 """Documents from tables: one row a document line, header fields repeated on every row.
 
 Columns are named by dotted paths into the canonical document (`party.code`, `lines.qty`).
-Consecutive rows with the same envelope key make one document. Each row adds one entry to
-`lines`; `based_on` and `uoms` entries are collected per row without repeats.
+Rows with the same envelope key make one document wherever they stand in the table: a sheet
+sorted by item instead of by document must not become two halves of one document, one stored
+and one refused. So a table is read whole before its first document goes on (JSON Lines is the
+streaming format). Each row adds one entry to `lines`; `based_on` and `uoms` entries are
+collected per row without repeats.
 """
 
 from __future__ import annotations
@@ -98,19 +101,17 @@ def documents_from_rows(
     if problem is not None:
         yield RawRecord(f"{where} row {header.number}", None, problem)
         return
-    group: _Group | None = None
+    groups: dict[tuple[tuple[type, Any], ...], _Group] = {}  # in order of first appearance
     for sheet_row in data:
         row = _convert_row(sheet_row, columns, convert)
         if row is None:
             continue
         key = tuple((type(row.values.get(c)), row.values.get(c)) for c in KEY_COLUMNS)
-        if group is not None and group.key != key:
-            yield _to_record(where, columns, group)
-            group = None
+        group = groups.get(key)
         if group is None:
-            group = _Group(key)
+            group = groups[key] = _Group(key)
         group.rows.append(row)
-    if group is not None:
+    for group in groups.values():
         yield _to_record(where, columns, group)
 
 
@@ -175,14 +176,26 @@ def _convert_row(
 
 
 def _to_record(where: str, columns: list[Column | None], group: _Group) -> RawRecord:
-    first, last = group.rows[0].number, group.rows[-1].number
-    origin = f"{where} row {first}" if first == last else f"{where} rows {first}-{last}"
+    numbers = [row.number for row in group.rows]
+    origin = f"{where} row {numbers[0]}" if len(numbers) == 1 else \
+        f"{where} rows {_spans(numbers)}"
     named = [c for c in columns if c is not None]
     problems = [row.problem for row in group.rows if row.problem is not None]
     problems.extend(_disagreements(named, group.rows))
     if problems:
         return RawRecord(origin, None, "; ".join(problems))
     return RawRecord(origin, _payload(named, group.rows), None)
+
+
+def _spans(numbers: list[int]) -> str:
+    """Row numbers as runs: 2-3, 7."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 
 def _disagreements(columns: list[Column], rows: list[_Row]) -> list[str]:

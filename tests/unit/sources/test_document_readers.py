@@ -221,7 +221,7 @@ def test_csv_rows_group_into_documents_with_lines() -> None:
 
     first, second = read_text(text, "orders.csv")
 
-    assert first.origin == "orders.csv rows 2-5"
+    assert first.origin == "orders.csv rows 2-3, 5"
     assert first.payload == {
         "source": "shop", "type": "sales_order", "id": "A", "version": 1, "status": "open",
         "date": "2026-01-05", "party": {"code": "C1"},
@@ -235,6 +235,27 @@ def test_csv_rows_group_into_documents_with_lines() -> None:
     assert second.payload is not None
     assert second.payload["lines"] == [{"line": 1, "item": "X", "uom": "pcs", "qty": "1"}]
     assert second.payload["based_on"] == [{"type": "quotation", "id": "Q3"}]
+
+
+def test_rows_of_one_document_make_one_document_wherever_they_stand(tmp_path: Path) -> None:
+    # A sheet sorted by item: half an order must not be stored while its other half is refused.
+    rows = [HEADER.split(","),
+            ["shop", "sales_order", "A", "1", "open", "2026-01-05", "C1", "1", "X", "pcs", "2"],
+            ["shop", "sales_order", "B", "1", "open", "2026-01-06", "C2", "1", "X", "pcs", "5"],
+            ["shop", "sales_order", "A", "2", "open", "2026-01-07", "C1", "1", "X", "pcs", "4"],
+            ["shop", "sales_order", "A", "1", "open", "2026-01-05", "C1", "2", "Y", "ctn", "3"]]
+    text = "".join(",".join(row) + "\n" for row in rows)
+    xlsx = write_xlsx(tmp_path / "orders.xlsx", {"Sheet1": rows})
+
+    for records in (read_text(text, "orders.csv"), list(read_documents(xlsx))):
+        first, second, third = records
+        assert first.origin.endswith("rows 2, 5")
+        assert first.payload is not None
+        assert (first.payload["id"], first.payload["version"]) == ("A", 1)
+        assert [line["item"] for line in first.payload["lines"]] == ["X", "Y"]
+        assert second.payload is not None and second.payload["id"] == "B"
+        assert third.payload is not None
+        assert (third.payload["id"], third.payload["version"]) == ("A", 2)
 
 
 def test_csv_keeps_text_as_text_except_clean_integers_in_integer_columns() -> None:
