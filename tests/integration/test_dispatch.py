@@ -825,3 +825,16 @@ def test_a_cloud_document_without_any_credit_term_is_held_before_any_call(
     assert "credit term" in unsupported["message"]
     assert dispatcher.run_once().calls == 0
 
+
+def test_a_cloud_invoice_without_a_document_location_is_held_before_any_call(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    # The Cloud API requires `salesLocation`; the lines' own locations do not give it one.
+    configure(app, {"autocount": {"kind": "cloud", "book": "1"}, "default_location": None,
+                    "mappings": {"terms": {"30 days": "C30"}}})
+    ingest(app, files, invoice("INV-1", terms="30 days", lines=[line(location="Penang")]))
+
+    unsupported = finding(app, "INV-1", "TARGET_UNSUPPORTED")
+    assert (unsupported["field"], outcome(app, "INV-1")) == ("branch", Outcome.HELD)
+    assert "location" in unsupported["message"]
+    assert dispatcher.run_once().calls == 0
+

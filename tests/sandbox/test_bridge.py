@@ -171,6 +171,16 @@ def test_the_purchase_chain(sandbox: Served) -> None:
         "Pembekal Utama Sdn Bhd"
 
 
+def test_a_purchase_document_takes_the_contracts_agent_and_location_fields(
+        sandbox: Served) -> None:
+    # The contract names `SalesAgent` and `SalesLocation` as header fields of every type.
+    order = bridge_doc(DebtorCode=None, CreditorCode="400-P001", SalesLocation="PENANG",
+                       SalesAgent="MEI")
+    assert post(sandbox, "PurchaseOrder", order).status_code == 201
+    doc = read(sandbox, "PurchaseOrder", "PO-000001")
+    assert (doc["SalesLocation"], doc["SalesAgent"]) == ("PENANG", "MEI")
+
+
 def test_put_replaces_the_whole_document_and_moves_the_transfer(sandbox: Served) -> None:
     post(sandbox, "SalesOrder", bridge_doc())
     post(sandbox, "DeliveryOrder", taking("SO-000001", (1, 6)))

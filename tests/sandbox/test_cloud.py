@@ -276,6 +276,17 @@ def test_purchase_documents_take_a_creditor(sandbox: Served) -> None:
         "Creditor (CreditorCode = 300-M001) not exists"
 
 
+def test_purchase_documents_keep_the_agent_and_location_acgate_sends(sandbox: Served) -> None:
+    # The contract names only `salesLocation` and `salesAgent`; purchases use the same names.
+    body = {"master": {"docDate": "2026-11-20", "creditorCode": "400-P001",
+                       "creditorName": "Pembekal Utama", "creditTerm": "C.O.D.",
+                       "salesLocation": "PENANG", "salesAgent": "MEI"},
+            "details": [{"productCode": "WID-100", "accNo": "610-0000", "qty": 1}]}
+    assert sandbox.cloud.post("/1/purchase-order", json=body).status_code == 201
+    master = read(sandbox.cloud.get("/1/purchase-order", params={"docNo": "PO-000001"}))["master"]
+    assert (master["salesLocation"], master["salesAgent"]) == ("PENANG", "MEI")
+
+
 def test_keys_and_book_are_checked(sandbox: Served) -> None:
     wrong = sandbox.cloud.get("/1/invoice/listing", headers={"API-Key": "wrong"})
     assert refusal(wrong, 401) == "Invalid Key-ID or API-Key."

@@ -120,9 +120,9 @@ def _cloud_line(line: PostingLine) -> dict[str, Any]:
 
 def bridge_body(posting: Posting, remark: str) -> dict[str, Any]:
     """The bridge's document in the SDK's names; `DocNo` is `<<New>>` when AutoCount numbers it."""
-    # The SDK names a purchase document's party, agent and location for the purchase side.
-    party, side = ("Creditor", "Purchase") if party_kind(posting.doc_type) == "supplier" \
-        else ("Debtor", "Sales")
+    # The contract names the party by side (`DebtorCode` / `CreditorCode`), but the agent and
+    # location only as `SalesAgent` and `SalesLocation`: those carry them on every type.
+    party = "Creditor" if party_kind(posting.doc_type) == "supplier" else "Debtor"
     return {
         "DocNo": posting.doc_no or NEW_DOC_NO,
         "DocDate": posting.date.isoformat(),
@@ -132,9 +132,9 @@ def bridge_body(posting: Posting, remark: str) -> dict[str, Any]:
         "Description": posting.description,
         "CurrencyCode": posting.currency,
         "CurrencyRate": posting.currency_rate,
-        f"{side}Agent": posting.agent,
+        "SalesAgent": posting.agent,
         "DisplayTerm": posting.terms,
-        f"{side}Location": posting.location,
+        "SalesLocation": posting.location,
         remark_field(remark).capitalize(): key_remark(posting.key),
         # A draft cannot be a transfer source, and acgate posts only approved documents.
         "SaveAsDraft": False,

@@ -43,6 +43,13 @@ def check_target(run: Run) -> None:
         _unsupported(run, "AutoCount Cloud needs a credit term and neither the document nor "
                      "the debtor's master data gives one",
                      "send `terms`, or give the party a default term in AutoCount", "terms")
+    # The Cloud API requires a sales document's `salesLocation`; the posting takes it from the
+    # branch or the default location only, never from the lines.
+    if cloud and party_kind(doc.type) == "customer" and not doc.branch \
+            and not run.rules.default_location:
+        _unsupported(run, "AutoCount Cloud needs the document's location and neither a branch "
+                     "nor the company's default location gives one",
+                     "send `branch`, or set the company's default_location", "branch")
 
 
 def _party_terms(run: Run, doc: TradeDocument) -> str | None:

@@ -1,13 +1,15 @@
 """The on-premise bridge profile: `/api/{DocType}`, in the SDK's field names.
 
 The contract is ours; where it is silent these are choices: details travel in `Details`;
-purchase documents name their party `CreditorCode`/`CreditorName` and use `PurchaseLocation`
-and `PurchaseAgent`; a partial transfer reference (one of `FromDocType`, `FromDocNo`,
-`FromDtlSeq` without the others) is refused; a bad key answers `401 Invalid X-API-KEY`, an
-unknown `{DocType}` or number 404; PUT answers 200 `{"DocNo", "DocKey"}` and ignores a `DocNo`
-in the body; cancel answers 200 `{"DocNo", "DocKey", "Cancelled": true}`; `/list` answers
-`{"data", "page", "totalCount"}`, 100 headers a page by `DocKey`; master lists answer
-`{"data"}`. There is no rate limit on the bridge, as there is none on a customer's own server.
+purchase documents name their party `CreditorCode`/`CreditorName` (the contract lists only
+`DebtorName`) and, as the contract lists, their agent and location `SalesAgent` and
+`SalesLocation` as every type does; a partial transfer reference (one of `FromDocType`,
+`FromDocNo`, `FromDtlSeq` without the others) is refused; a bad key answers `401 Invalid
+X-API-KEY`, an unknown `{DocType}` or number 404; PUT answers 200 `{"DocNo", "DocKey"}` and
+ignores a `DocNo` in the body; cancel answers 200 `{"DocNo", "DocKey", "Cancelled": true}`;
+`/list` answers `{"data", "page", "totalCount"}`, 100 headers a page by `DocKey`; master lists
+answer `{"data"}`. There is no rate limit on the bridge, as there is none on a customer's own
+server.
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ async def listing(request: Request, name: str) -> Response:
 # Documents in and out
 
 
-def _names(kind: DocKind) -> tuple[str, str]:
-    return ("Creditor", "Purchase") if kind.purchase else ("Debtor", "Sales")
+def _party(kind: DocKind) -> str:
+    return "Creditor" if kind.purchase else "Debtor"
 
 
 def _transfer(row: Fields) -> TransferRef | None:
@@ -113,7 +115,7 @@ def _transfer(row: Fields) -> TransferRef | None:
 
 def _draft(kind: DocKind, body: Any) -> DocumentDraft:
     head = Fields.of(body, "$", kind.value)
-    party, side = _names(kind)
+    party = _party(kind)
     lines = tuple(LineDraft(
         item_code=row.text("ItemCode"), description=row.text("Description"),
         location=row.text("Location"), uom=row.text("UOM"), qty=row.number("Qty"),
@@ -129,10 +131,10 @@ def _draft(kind: DocKind, body: Any) -> DocumentDraft:
     return DocumentDraft(
         doc_no=head.text("DocNo"), doc_date=doc_date, party_code=party_code,
         party_name=head.text(f"{party}Name"), credit_term=head.text("DisplayTerm"),
-        location=head.text(f"{side}Location"), ref=head.text("Ref"),
+        location=head.text("SalesLocation"), ref=head.text("Ref"),
         ref_no2=head.text("RefNo2"), description=head.text("Description"),
         currency_code=head.text("CurrencyCode"), currency_rate=head.number("CurrencyRate"),
-        agent=head.text(f"{side}Agent"), branch=head.text("BranchCode"),
+        agent=head.text("SalesAgent"), branch=head.text("BranchCode"),
         remark1=head.text("Remark1"), remark2=head.text("Remark2"),
         remark3=head.text("Remark3"), remark4=head.text("Remark4"),
         draft=head.flag("SaveAsDraft") is True, lines=lines, fill_tax_code=True,
@@ -140,14 +142,14 @@ def _draft(kind: DocKind, body: Any) -> DocumentDraft:
 
 
 def render_header(doc: Document) -> dict[str, Any]:
-    party, side = _names(doc.kind)
+    party = _party(doc.kind)
     return {
         "DocKey": doc.doc_key, "DocNo": doc.doc_no, "DocDate": doc.doc_date.isoformat(),
         f"{party}Code": doc.party_code, f"{party}Name": doc.party_name, "Ref": doc.ref,
         "RefNo2": doc.ref_no2, "Description": doc.description,
         "CurrencyCode": doc.currency_code, "CurrencyRate": doc.currency_rate,
-        f"{side}Agent": doc.agent, "DisplayTerm": doc.credit_term,
-        f"{side}Location": doc.location, "BranchCode": doc.branch,
+        "SalesAgent": doc.agent, "DisplayTerm": doc.credit_term,
+        "SalesLocation": doc.location, "BranchCode": doc.branch,
         "Remark1": doc.remark1, "Remark2": doc.remark2, "Remark3": doc.remark3,
         "Remark4": doc.remark4, "SaveAsDraft": doc.draft, "Cancelled": doc.cancelled,
         "Total": doc.total, "CreatedTimeStamp": instant_text(doc.created_at),

@@ -1,17 +1,17 @@
 """The Cloud Accounting Integration API profile: `/{book}/invoice` and its siblings.
 
 Guessed where the contract says so, and also: `credit-note`, `purchase-invoice` and
-`purchase-order` take the invoice's shape with `creditorCode`/`creditorName`/`purchaseLocation`/
-`purchaseAgent` on purchase documents, whose location is not required; `autoFillOption` has
-`accNo` and `taxCode` flags; a `master.docNo` is used as given; a duplicate number answers 409
-and an unknown number 404; bad keys answer `401 Invalid Key-ID or API-Key.` and another book id
-`404 Account book N not found.`; void answers 204, also for a document already void; PUT merges
-the fields it is given into the master and into row N (so `{}` keeps a row) and keeps all rows
-when `details` is absent; listing rows are the GET's `master`; the GET listing reads its page
-(and filter) from a JSON body, else `?page=`. Master reads answer `{"<resource>": {...}}` (the
-product's documented shape, with `productMultiPacks` holding the UOMs other than the base
-`unit`), listings `{"data", "totalCount"}` by code; `tax-entity` lists the debtors and creditors
-that have a TIN.
+`purchase-order` take the invoice's shape with `creditorCode`/`creditorName` on purchase
+documents, whose `salesLocation` (the only location field the contract names) is not required;
+`autoFillOption` has `accNo` and `taxCode` flags; a `master.docNo` is used as given; a duplicate
+number answers 409 and an unknown number 404; bad keys answer `401 Invalid Key-ID or API-Key.`
+and another book id `404 Account book N not found.`; void answers 204, also for a document
+already void; PUT merges the fields it is given into the master and into row N (so `{}` keeps a
+row) and keeps all rows when `details` is absent; listing rows are the GET's `master`; the GET
+listing reads its page (and filter) from a JSON body, else `?page=`. Master reads answer
+`{"<resource>": {...}}` (the product's documented shape, with `productMultiPacks` holding the
+UOMs other than the base `unit`), listings `{"data", "totalCount"}` by code; `tax-entity` lists
+the debtors and creditors that have a TIN.
 
 The listing has no stable order, as AutoCount's: rows come in a seeded shuffle that changes with
 every write to the book. Between writes the order holds, so paging through a quiet book is
@@ -160,10 +160,6 @@ def _party(kind: DocKind) -> str:
     return "creditor" if kind.purchase else "debtor"
 
 
-def _side(kind: DocKind) -> str:
-    return "purchase" if kind.purchase else "sales"
-
-
 def _draft(kind: DocKind, body: Any, doc_no: str | None) -> DocumentDraft:
     """The wire document as a draft: every value converted first (as .NET deserialises), then
     the required fields checked (as ASP.NET validates the model)."""
@@ -171,7 +167,7 @@ def _draft(kind: DocKind, body: Any, doc_no: str | None) -> DocumentDraft:
     master = Fields.of(root.data.get("master") or {}, "$.master", "Master")
     fill = Fields.of(root.data.get("autoFillOption") or {}, "$.autoFillOption", "AutoFillOption")
     fill_acc_no, fill_tax_code = fill.flag("accNo"), fill.flag("taxCode")
-    party, side = _party(kind), _side(kind)
+    party = _party(kind)
     lines = [LineDraft(
         item_code=row.text("productCode"), description=row.text("description"),
         location=row.text("location"), uom=row.text("unit"), qty=row.number("qty"),
@@ -181,8 +177,8 @@ def _draft(kind: DocKind, body: Any, doc_no: str | None) -> DocumentDraft:
     ) for row in root.rows("details", "Detail")]
     doc_date, party_code = master.date("docDate"), master.text(f"{party}Code")
     text = {name: master.text(name) for name in (
-        "docNo", f"{party}Name", "creditTerm", f"{side}Location", "ref", "description",
-        "currencyCode", f"{side}Agent", "remark1", "remark2", "remark3", "remark4")}
+        "docNo", f"{party}Name", "creditTerm", "salesLocation", "ref", "description",
+        "currencyCode", "salesAgent", "remark1", "remark2", "remark3", "remark4")}
     currency_rate = master.number("currencyRate")
     if root.data.get("master") is None:
         raise BookError("The Master field is required.")
@@ -197,9 +193,9 @@ def _draft(kind: DocKind, body: Any, doc_no: str | None) -> DocumentDraft:
     return DocumentDraft(
         doc_no=doc_no or text["docNo"], doc_date=doc_date, party_code=party_code,
         party_name=text[f"{party}Name"], credit_term=text["creditTerm"],
-        location=text[f"{side}Location"], ref=text["ref"], description=text["description"],
+        location=text["salesLocation"], ref=text["ref"], description=text["description"],
         currency_code=text["currencyCode"], currency_rate=currency_rate,
-        agent=text[f"{side}Agent"], remark1=text["remark1"], remark2=text["remark2"],
+        agent=text["salesAgent"], remark1=text["remark1"], remark2=text["remark2"],
         remark3=text["remark3"], remark4=text["remark4"], lines=tuple(lines),
         fill_tax_code=fill_tax_code is True,
     )
@@ -223,14 +219,14 @@ def _merged(doc: Document, body: Any) -> dict[str, Any]:
 
 
 def render_master(doc: Document) -> dict[str, Any]:
-    party, side = _party(doc.kind), _side(doc.kind)
+    party = _party(doc.kind)
     return {
         "docKey": doc.doc_key, "docNo": doc.doc_no,
         "docDate": f"{doc.doc_date.isoformat()}T00:00:00",
         f"{party}Code": doc.party_code, f"{party}Name": doc.party_name,
-        "creditTerm": doc.credit_term, f"{side}Location": doc.location, "ref": doc.ref,
+        "creditTerm": doc.credit_term, "salesLocation": doc.location, "ref": doc.ref,
         "description": doc.description, "currencyCode": doc.currency_code,
-        "currencyRate": doc.currency_rate, f"{side}Agent": doc.agent,
+        "currencyRate": doc.currency_rate, "salesAgent": doc.agent,
         "remark1": doc.remark1, "remark2": doc.remark2, "remark3": doc.remark3,
         "remark4": doc.remark4, "total": doc.total, "cancelled": doc.cancelled,
         "createdDateTime": instant_text(doc.created_at),

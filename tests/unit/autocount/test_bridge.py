@@ -138,3 +138,18 @@ def test_master_data_from_the_bridge_lists(bridge: FakeBridge) -> None:
     assert data.tax_codes == {"SV-8": Decimal("0.08")}
     assert (data.terms, data.projects, data.departments, data.agents, data.locations) == (
         {"C.O.D."}, {"P1"}, {"D1"}, {"BOB"}, {"HQ"})
+
+
+def test_master_lists_answered_as_data_without_a_count_are_read_whole(
+        bridge: FakeBridge) -> None:
+    # The contract leaves the master lists' envelope open; the sandbox answers `{"data": [...]}`.
+    bridge.masters = {name: {"data": rows} for name, rows in {
+        "Debtor": [{"AccNo": "300-A001", "CompanyName": "Ah Seng"}],
+        "Creditor": [{"AccNo": "400-B001", "CompanyName": "Bintang"}],
+        "Item": [{"ItemCode": "A100", "ItemUOM": [{"UOM": "PCS", "Rate": 1}]}],
+        "Location": [{"Location": "HQ"}], "TaxCode": [{"TaxCode": "SV-8", "TaxRate": 8}],
+        "Project": [], "Department": [], "SalesAgent": [], "Term": [{"DisplayTerm": "C.O.D."}],
+    }.items()}
+    data = bridge.client().master_data()
+    assert set(data.debtors) == {"300-A001"} and set(data.items) == {"A100"}
+    assert (data.locations, data.terms) == ({"HQ"}, {"C.O.D."})

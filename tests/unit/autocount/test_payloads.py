@@ -104,6 +104,14 @@ def test_bridge_body_for_a_purchase_names_the_creditor_and_keeps_a_chosen_number
     assert body["DocNo"] == "PO-1" and body["Remark1"] == "acg:acme-inv-0001"
 
 
+def test_bridge_body_for_a_purchase_uses_the_contracts_agent_and_location_names() -> None:
+    # The bridge contract's header fields are `SalesAgent` and `SalesLocation` for every type.
+    body = bridge_body(posting(doc_type=DocType.PURCHASE_ORDER, party_code="400-B001",
+                               agent="BOB"), "remark4")
+    assert (body["SalesAgent"], body["SalesLocation"]) == ("BOB", "HQ")
+    assert "PurchaseAgent" not in body and "PurchaseLocation" not in body
+
+
 def test_the_key_fits_the_remark_field_or_is_refused() -> None:
     assert key_remark("x" * 36) == "acg:" + "x" * 36
     with pytest.raises(ValueError, match="36"):
