@@ -75,13 +75,13 @@ def emit_json(data: Any) -> None:
 @app.command()
 def init(workspace: Workspace = None) -> None:
     """Make a workspace: a rules/ folder with a commented sample rules file, and the database."""
-    from acgate.sources.rules_file import sample_rules_text
+    from acgate.sources.rules_file import RULES_SUFFIXES, sample_rules_text
 
     root = workspace_dir(workspace)
     rules_dir = root / "rules"
     rules_dir.mkdir(parents=True, exist_ok=True)
     sample = rules_dir / "demo.yaml"
-    if not any(rules_dir.glob("*.y*ml")):
+    if not any(path.suffix.lower() in RULES_SUFFIXES for path in rules_dir.iterdir()):
         sample.write_text(sample_rules_text())
         console.print(f"wrote {sample} (edit it for your company)")
     opened(root)

@@ -13,7 +13,15 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from acgate.domain.codes import SEVERITY, SPECS, Code, Outcome
 from acgate.domain.documents import DocType
@@ -82,8 +90,58 @@ def _duration(value: Any) -> dt.timedelta:
     return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
+_FRACTION = "a fraction from 0 to 1 such as 0.05, or a percentage such as 5%"
+
+
+def _fraction(value: Any) -> Decimal:
+    # "2%" reads as the integrator says it; a bare number is the fraction (0.02).
+    try:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            number = to_decimal(value.strip().removesuffix("%").strip()) / 100
+        else:
+            number = to_decimal(value)
+    except ValueError:
+        raise ValueError(f"expected {_FRACTION}, got {_shown(value)}") from None
+    if not 0 <= number <= 1:
+        # 5 meant as 5% would let a price six times AutoCount's through; say which is meant.
+        raise ValueError(f"expected {_FRACTION}, got {_shown(value)}")
+    return number
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, dict | list):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return repr(value)
+
+
+def _code(value: Any) -> str:
+    # TOML writes a numeric code unquoted (300 = 300); YAML already gives every code as text.
+    # Anything else (nothing, true, 1.5, a list) would become a made-up code such as 'None'.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a code as text, got {_shown(value)}; write the code in "
+                         "quotes")
+    if not value.strip():
+        raise ValueError("a code is empty; write the code, or remove the entry")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    # A blank status word or owner would match nothing (or no one) while looking configured.
+    if not value.strip():
+        raise ValueError("is empty; write a word, or remove it")
+    return value
+
+
 Duration = Annotated[dt.timedelta, BeforeValidator(_duration)]
-Rate = Annotated[Decimal, BeforeValidator(to_decimal)]
+Fraction = Annotated[Decimal, BeforeValidator(_fraction)]
+MappedCode = Annotated[str, BeforeValidator(_code)]
+Word = Annotated[str, AfterValidator(_not_blank)]
 
 
 class _Strict(BaseModel):
@@ -93,10 +151,10 @@ class _Strict(BaseModel):
 class StatusWords(_Strict):
     """Source status words of one document type, by what they mean for readiness."""
 
-    ready: list[str] = Field(default_factory=list)
-    waiting: list[str] = Field(default_factory=list)
-    cancelled: list[str] = Field(default_factory=list)
-    exception: list[str] = Field(default_factory=list)
+    ready: list[Word] = Field(default_factory=list)
+    waiting: list[Word] = Field(default_factory=list)
+    cancelled: list[Word] = Field(default_factory=list)
+    exception: list[Word] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _each_word_once(self) -> StatusWords:
@@ -105,8 +163,9 @@ class StatusWords(_Strict):
             for word in getattr(self, kind):
                 key = word.strip().casefold()
                 if key in seen:
-                    raise ValueError(
-                        f"status word {word!r} is listed as both {seen[key]} and {kind}")
+                    where = f"twice in {kind}" if seen[key] == kind else (
+                        f"as both {seen[key]} and {kind}")
+                    raise ValueError(f"status word {word!r} is listed {where}; keep one")
                 seen[key] = kind
         return self
 
@@ -137,17 +196,55 @@ class TypeRules(_Strict):
     def _schedule(self) -> TypeRules:
         if self.timing is Timing.BATCH and not self.schedule:
             raise ValueError("timing `batch` needs `schedule`, a cron line such as '0 18 * * *'")
+        if self.schedule is not None and self.timing is not Timing.BATCH:
+            # Only batch timing reads a schedule; kept silently, the company would believe its
+            # documents wait for the window while they sync at once.
+            raise ValueError(f"schedule applies only to timing `batch`, not `{self.timing}`; "
+                             "set `timing: batch` or remove the schedule")
         if self.schedule is not None:
-            from croniter import croniter  # pure computation; no I/O
-
-            if not croniter.is_valid(self.schedule):
-                raise ValueError(f"schedule {self.schedule!r} is not a valid cron line")
+            problem = _cron_problem(self.schedule)
+            if problem:
+                raise ValueError(f"schedule {self.schedule!r} {problem}")
         return self
+
+
+# A cron line has five fields. croniter also takes a sixth and seventh (seconds and year, in that
+# order), while Quartz puts seconds first: '0 0 18 * * *' would fire at midnight on the 18th, not
+# at 18:00 every day, so extra fields are refused rather than read one way or the other.
+_CRON_FIELDS = 5
+
+
+def _cron_problem(schedule: str) -> str | None:
+    """Why a cron line cannot be a batch window, or None when it is one."""
+    from croniter import CroniterBadDateError, croniter  # pure computation; no I/O
+
+    fields = schedule.split()
+    if not schedule.strip().startswith("@") and len(fields) != _CRON_FIELDS:
+        count = f"{len(fields)} field{'s' if len(fields) != 1 else ''}"
+        return (f"is not a valid cron line: it has {count}; write the five of one: minute hour "
+                "day-of-month month day-of-week, such as '0 18 * * 1-5'")
+    if not croniter.is_valid(schedule):
+        return "is not a valid cron line (minute hour day-of-month month day-of-week)"
+    try:
+        # A valid line can still name a day that never comes (30 February); the window would
+        # never open and every look for the next one would fail.
+        croniter(schedule, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
+    except CroniterBadDateError:
+        return "never fires (it names a date that does not exist)"
+    return None
 
 
 class Period(_Strict):
     start: dt.date = Field(alias="from")
     end: dt.date = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Period:
+        # Reversed, the period would cover no day at all and lock nothing.
+        if self.start > self.end:
+            raise ValueError(f"from {self.start} is after to {self.end}; a period runs from its "
+                             "first day to its last")
+        return self
 
     def covers(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -159,6 +256,16 @@ class DateRules(_Strict):
     locked_periods: list[Period] = Field(default_factory=list)
     max_age_days: int | None = Field(default=None, ge=0)
     allow_future: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DateRules:
+        start, end = self.fiscal_year_start, self.fiscal_year_end
+        if start and end and start > end:
+            raise ValueError(f"fiscal_year_end {end} is before fiscal_year_start {start}; "
+                             "every date would be outside the fiscal year")
+        # Overlapping locked periods are allowed: a year locked and a month in it locked again
+        # (say, by two people) is redundant, not wrong, and must not stop the company loading.
+        return self
 
 
 class DuplicateRules(_Strict):
@@ -201,30 +308,23 @@ class Ownership(_Strict):
 
 class CodeOverride(_Strict):
     outcome: Outcome | None = None
-    owner: str | None = None
+    owner: Word | None = None
 
 
 class Mappings(_Strict):
     """Source code -> AutoCount code, per table. `uom` holds UOM aliases (word -> AutoCount UOM)."""
 
     identity: list[Table] = Field(default_factory=list)
-    customer: dict[str, str] = Field(default_factory=dict)
-    supplier: dict[str, str] = Field(default_factory=dict)
-    item: dict[str, str] = Field(default_factory=dict)
-    location: dict[str, str] = Field(default_factory=dict)
-    tax: dict[str, str] = Field(default_factory=dict)
-    agent: dict[str, str] = Field(default_factory=dict)
-    project: dict[str, str] = Field(default_factory=dict)
-    department: dict[str, str] = Field(default_factory=dict)
-    terms: dict[str, str] = Field(default_factory=dict)
-    uom: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _codes_are_text(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(k): str(v) for k, v in value.items()}
-        return value
+    customer: dict[str, MappedCode] = Field(default_factory=dict)
+    supplier: dict[str, MappedCode] = Field(default_factory=dict)
+    item: dict[str, MappedCode] = Field(default_factory=dict)
+    location: dict[str, MappedCode] = Field(default_factory=dict)
+    tax: dict[str, MappedCode] = Field(default_factory=dict)
+    agent: dict[str, MappedCode] = Field(default_factory=dict)
+    project: dict[str, MappedCode] = Field(default_factory=dict)
+    department: dict[str, MappedCode] = Field(default_factory=dict)
+    terms: dict[str, MappedCode] = Field(default_factory=dict)
+    uom: dict[str, MappedCode] = Field(default_factory=dict)
 
     def table(self, table: Table) -> dict[str, str]:
         mapping: dict[str, str] = getattr(self, table.value)
@@ -237,7 +337,7 @@ class CompanyRules(_Strict):
     home_currency: str = Field(default="MYR", pattern=r"^[A-Z]{3}$")
     timezone: str = "Asia/Kuala_Lumpur"
     default_location: str | None = None
-    price_tolerance: Rate = Decimal("0.05")
+    price_tolerance: Fraction = Decimal("0.05")
     max_wait: Duration = dt.timedelta(hours=72)
     dates: DateRules = Field(default_factory=DateRules)
     duplicates: DuplicateRules = Field(default_factory=DuplicateRules)
@@ -259,11 +359,25 @@ class CompanyRules(_Strict):
             ) from None
         return value
 
-    @field_validator("price_tolerance")
+    @field_validator("mappings")
     @classmethod
-    def _fraction(cls, value: Decimal) -> Decimal:
-        if value < 0:
-            raise ValueError("price_tolerance is a fraction such as 0.05 (5%), 0 or more")
+    def _one_meaning_per_word(cls, value: Mappings) -> Mappings:
+        # Checked on the file, not in Mappings: a person's `acgate map` may later override an
+        # alias of the file on purpose, and the later entry wins there.
+        for table in Table:
+            if any(not source.strip() for source in value.table(table)):
+                raise ValueError(f"{table.value}: a source code is empty; write it, or remove "
+                                 "the entry")
+        first: dict[str, str] = {}
+        for word, uom in value.uom.items():
+            key = word.strip().casefold()
+            if key in first and value.uom[first[key]] != uom:
+                # UOM words are matched trimmed and ignoring case: only one of them could apply.
+                raise ValueError(
+                    f"uom: aliases {first[key]!r} and {word!r} are the same word (case and "
+                    f"surrounding spaces are ignored) but name different UOMs, "
+                    f"{value.uom[first[key]]} and {uom}; keep one")
+            first.setdefault(key, word)
         return value
 
     @field_validator("codes")

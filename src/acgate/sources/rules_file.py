@@ -1,16 +1,20 @@
-"""Company rules files: YAML in a workspace's `rules/` folder, loaded strictly and explained.
+"""Company rules files: YAML or TOML in a workspace's `rules/` folder, loaded strictly and
+explained.
 
 A rules file is written by hand, so every problem is reported where the integrator can fix it: the
 file, the line, the key path (`types.sales_order.timing`) and what was expected. Line numbers come
-from the YAML node tree, walked along the location of each validation error.
+from the YAML node tree, or from the key lines and table headers of a TOML file, walked along the
+location of each validation error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
-from collections.abc import Hashable, Sequence
+import tomllib
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -33,6 +37,12 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAX_LISTED = 15
 
 _Loc = tuple[str | int, ...]
+# Where a key path is written: the line of the key (or of its nearest parent in the file) and
+# whether the file has that very key.
+_Where = Callable[[_Loc], tuple[int | None, bool]]
+
+# A workspace's rules files, by suffix; anything else in rules/ (notes, backups) is not read.
+RULES_SUFFIXES = (".yaml", ".yml", ".toml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,19 +107,20 @@ _RulesLoader.add_implicit_resolver(_MERGE_TAG, re.compile(r"^(?:<<)$"), ["<"])
 @dataclass(frozen=True, slots=True)
 class _Parsed:
     rules: CompanyRules
-    root: Node | None
+    where: _Where
 
 
 def load_rules(path: Path) -> CompanyRules:
     """Read and validate one company's rules file; raise `RulesFileError` naming every problem.
 
-    `company` defaults to the file's stem, so `rules/acme.yaml` describes company `acme`.
+    A `.toml` file is read as TOML, any other as YAML. `company` defaults to the file's stem, so
+    `rules/acme.yaml` describes company `acme`.
     """
     return _parse(path).rules
 
 
 def load_rules_dir(directory: Path) -> dict[str, CompanyRules]:
-    """Load every `*.yaml`/`*.yml` in a workspace's `rules/` folder, by company id.
+    """Load every `*.yaml`/`*.yml`/`*.toml` in a workspace's `rules/` folder, by company id.
 
     All files are read before anything is refused, so one run reports every bad file; two files
     declaring the same company are refused, as it would be unclear which one rules.
@@ -120,7 +131,7 @@ def load_rules_dir(directory: Path) -> dict[str, CompanyRules]:
         path
         for path in directory.iterdir()
         # Dot files are editor backups and lock files, not rules someone meant to apply.
-        if path.suffix.lower() in (".yaml", ".yml") and not path.name.startswith(".")
+        if path.suffix.lower() in RULES_SUFFIXES and not path.name.startswith(".")
         and path.is_file()
     )
     loaded: dict[str, tuple[Path, CompanyRules]] = {}
@@ -133,12 +144,12 @@ def load_rules_dir(directory: Path) -> dict[str, CompanyRules]:
             continue
         company = parsed.rules.company
         if company in loaded:
-            line, node = _locate(parsed.root, ("company",))
-            origin = "" if node is not None else " (from its file name, as it sets no `company`)"
+            line, written = parsed.where(("company",))
+            origin = "" if written else " (from its file name, as it sets no `company`)"
             problems.append(
                 RulesProblem(
                     path,
-                    line if node is not None else None,
+                    line if written else None,
                     "company",
                     f"company {company!r}{origin} is already declared by {loaded[company][0]}; "
                     "keep one rules file per company",
@@ -162,6 +173,21 @@ def sample_rules_text() -> str:
 
 def _parse(path: Path) -> _Parsed:
     text = _read_text(path)
+    read = _read_toml if path.suffix.lower() == ".toml" else _read_yaml
+    data, where = read(path, text)
+    if not isinstance(data, dict):
+        line, _ = where(())
+        expected = f"expected settings as `key: value` lines, got {_shown(data)}"
+        raise RulesFileError([RulesProblem(path, line, "", expected)])
+    try:
+        rules = CompanyRules.model_validate({"company": path.stem, **data})
+    except ValidationError as exc:
+        problems = [_problem(path, where, error) for error in exc.errors(include_url=False)]
+        raise RulesFileError(sorted(problems, key=lambda p: p.line or 0)) from None
+    return _Parsed(rules, where)
+
+
+def _read_yaml(path: Path, text: str) -> tuple[Any, _Where]:
     loader = _RulesLoader(text)
     try:
         root = loader.get_single_node()
@@ -174,16 +200,100 @@ def _parse(path: Path) -> _Parsed:
         raise RulesFileError([_yaml_problem(path, text, exc)]) from None
     finally:
         loader.dispose()
-    if not isinstance(data, dict):
-        line = root.start_mark.line + 1 if root is not None else None
-        expected = f"expected settings as `key: value` lines, got {_shown(data)}"
-        raise RulesFileError([RulesProblem(path, line, "", expected)])
+
+    def where(loc: _Loc) -> tuple[int | None, bool]:
+        line, node = _locate(root, loc)
+        return line, node is not None
+
+    return data, where
+
+
+# A TOML key: bare, "basic" or 'literal'; dotted keys join several with dots.
+_TOML_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+_TOML_DOTTED = rf"{_TOML_KEY}(?:\s*\.\s*{_TOML_KEY})*"
+_TOML_TABLE = re.compile(rf"\s*(\[\[?)\s*({_TOML_DOTTED})\s*\]")
+_TOML_ASSIGN = re.compile(rf"\s*({_TOML_DOTTED})\s*=")
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
+
+
+def _read_toml(path: Path, text: str) -> tuple[Any, _Where]:
+    lines, by_line = _toml_key_lines(text)
+
+    def where(loc: _Loc) -> tuple[int | None, bool]:
+        # The key itself, else its nearest parent written in the file (an inline table or
+        # array gives its keys no lines of their own).
+        for size in range(len(loc), -1, -1):
+            if loc[:size] in lines:
+                return lines[loc[:size]], size == len(loc)
+        return None, False
+
     try:
-        rules = CompanyRules.model_validate({"company": path.stem, **data})
-    except ValidationError as exc:
-        problems = [_problem(path, root, error) for error in exc.errors(include_url=False)]
-        raise RulesFileError(sorted(problems, key=lambda p: p.line or 0)) from None
-    return _Parsed(rules, root)
+        return tomllib.loads(text), where
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        at = _TOML_AT.search(message)
+        line = int(at[1]) if at and at[1] else None
+        message = message[: at.start()] if at else message
+        written = by_line.get(line, ()) if line else ()
+        if "overwrite" in message or "declare" in message:
+            first = lines.get(written) if written else None
+            message += f" (first on line {first})" if first and first != line else ""
+            message += "; a key or table is given twice, keep one"
+        elif message == "Invalid value":
+            message += "; text goes in quotes, such as \"immediate\""
+        key = _key_path(written)
+        raise RulesFileError([RulesProblem(path, line, key, f"TOML syntax: {message}")]) from None
+
+
+def _toml_key_lines(text: str) -> tuple[dict[_Loc, int], dict[int, _Loc]]:
+    """The line of every key path a TOML text writes (tables, arrays of tables, keys), and the
+    key path written on each line. tomllib keeps no positions, so the lines are read here."""
+    lines: dict[_Loc, int] = {(): 1}
+    by_line: dict[int, _Loc] = {}
+    tables: dict[_Loc, int] = {}  # array-of-tables path -> how many entries so far
+    current: _Loc = ()
+    in_string = False
+
+    def indexed(parts: tuple[str, ...]) -> _Loc:
+        # `[a.b]` after `[[a]]` is a table of the last entry of array `a`.
+        path: _Loc = ()
+        for part in parts:
+            path = (*path, part)
+            if path in tables:
+                path = (*path, tables[path] - 1)
+        return path
+
+    def note(path: _Loc, number: int) -> None:
+        for size in range(1, len(path) + 1):
+            lines.setdefault(path[:size], number)
+        by_line[number] = path
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        starts_in_string = in_string
+        # A multi-line string opens and closes with triple quotes; its lines hold no keys.
+        if (line.count('"""') + line.count("\'\'\'")) % 2:
+            in_string = not in_string
+        if starts_in_string:
+            continue
+        if table := _TOML_TABLE.match(line):
+            parts = _toml_parts(table[2])
+            if table[1] == "[[":
+                parent = (*indexed(parts[:-1]), parts[-1])
+                tables[parent] = tables.get(parent, 0) + 1
+                current = (*parent, tables[parent] - 1)
+            else:
+                current = indexed(parts)
+            note(current, number)
+        elif assign := _TOML_ASSIGN.match(line):
+            note((*current, *_toml_parts(assign[1])), number)
+    return lines, by_line
+
+
+def _toml_parts(dotted: str) -> tuple[str, ...]:
+    parts = re.findall(_TOML_KEY, dotted)
+    return tuple(
+        json.loads(part) if part.startswith('"') else part.strip("'") for part in parts
+    )
 
 
 def _read_text(path: Path) -> str:
@@ -206,6 +316,9 @@ def _yaml_problem(path: Path, text: str, exc: yaml.YAMLError) -> RulesProblem:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or "not valid YAML"
+        if "'\\t'" in message:
+            # PyYAML names the tab but not the fix; editors often insert tabs unseen.
+            message = "a tab character; YAML indents with spaces only, replace the tab by spaces"
         if exc.context and exc.context_mark and mark is not exc.context_mark:
             message += f" ({exc.context} on line {exc.context_mark.line + 1})"
         return RulesProblem(path, mark.line + 1 if mark else None, "", f"YAML syntax: {message}")
@@ -264,17 +377,17 @@ def _key_problems(path: Path, root: Node) -> list[RulesProblem]:
 # --- locating and describing validation errors --------------------------------------------------
 
 
-def _problem(path: Path, root: Node | None, error: ErrorDetails) -> RulesProblem:
+def _problem(path: Path, where: _Where, error: ErrorDetails) -> RulesProblem:
     loc: _Loc = tuple(part for part in error["loc"] if part != "[key]")
-    line, node = _locate(root, loc)
+    line, _ = where(loc)
     message = _describe(error, loc)
-    if error["type"] == "value_error" and isinstance(node, MappingNode):
+    if error["type"] == "value_error":
         # The model's own validators report on a whole mapping but name the offending key first
         # ("PARTIAL_DELIVERY: ...", "schedule '...' is not a valid cron line"); point at that key.
         first = re.match(r"([\w.-]+):?(\s|$)", message)
         child = first[1] if first else ""
-        child_line, child_node = _locate(root, (*loc, child))
-        if child and child_node is not None:
+        child_line, written = where((*loc, child))
+        if child and written:
             loc, line = (*loc, child), child_line
             message = message.removeprefix(f"{child}: ")
     return RulesProblem(path, line, _key_path(loc), message)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -374,3 +376,173 @@ def test_a_folder_reports_every_bad_file(tmp_path: Path) -> None:
         load_rules_dir(tmp_path)
 
     assert [p.file.name for p in caught.value.errors] == ["a.yaml", "b.yaml"]
+
+
+def test_a_tolerance_reads_as_a_percentage_or_a_fraction(tmp_path: Path) -> None:
+    percent = load_rules(write(tmp_path, "price_tolerance: 2%\n", "a.yaml")).price_tolerance
+    fraction = load_rules(write(tmp_path, "price_tolerance: 0.02\n", "b.yaml")).price_tolerance
+
+    assert percent == fraction == Decimal("0.02")
+
+
+def test_a_tolerance_above_one_is_refused_not_read_as_hundreds_of_percent(tmp_path: Path) -> None:
+    problem = only_problem(write(tmp_path, "price_tolerance: 5\n"))
+
+    assert (problem.line, problem.key) == (1, "price_tolerance")
+    assert "percentage such as 5%" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        # Quartz puts seconds first, croniter last: which 18 is meant cannot be known.
+        ("0 0 18 * * *", "has 6 fields"),
+        ("0 0 30 2 *", "never fires"),
+    ],
+)
+def test_a_schedule_that_would_misfire_is_refused(
+    tmp_path: Path, schedule: str, expected: str
+) -> None:
+    path = write(
+        tmp_path,
+        f"""
+        types:
+          purchase_invoice:
+            timing: batch
+            schedule: "{schedule}"
+        """,
+    )
+    problem = only_problem(path)
+
+    assert (problem.line, problem.key) == (4, "types.purchase_invoice.schedule")
+    assert expected in problem.message
+
+
+def test_cron_ranges_steps_and_names_are_accepted(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        types:
+          purchase_invoice:
+            timing: batch
+            schedule: "*/30 9-17 1-31/2 JAN-DEC mon-fri"
+        """,
+    )
+
+    assert load_rules(path).for_type(DocType.PURCHASE_INVOICE).schedule is not None
+
+
+def test_a_schedule_without_batch_timing_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        types:
+          purchase_invoice:
+            schedule: "0 18 * * *"
+        """,
+    )
+    problem = only_problem(path)
+
+    assert (problem.line, problem.key) == (3, "types.purchase_invoice.schedule")
+    assert "only to timing `batch`" in problem.message
+
+
+def test_a_locked_period_may_cross_the_year(tmp_path: Path) -> None:
+    path = write(tmp_path, "dates:\n  locked_periods:\n    - {from: 2025-12-01, to: 2026-01-31}\n")
+    (period,) = load_rules(path).dates.locked_periods
+
+    assert period.covers(dt.date(2025, 12, 31)) and period.covers(dt.date(2026, 1, 1))
+
+
+def test_a_reversed_locked_period_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        dates:
+          locked_periods:
+            - {from: 2026-01-01, to: 2026-01-31}
+            - {from: 2026-06-30, to: 2026-04-01}
+        """,
+    )
+    problem = only_problem(path)
+
+    assert (problem.line, problem.key) == (4, "dates.locked_periods[1].from")
+    assert "is after to" in problem.message
+
+
+def test_overlapping_locked_periods_load_and_lock_every_day_of_each(tmp_path: Path) -> None:
+    # A year locked and a month in it locked again is redundant, not wrong: the company loads.
+    rules = load_rules(write(
+        tmp_path,
+        """
+        dates:
+          locked_periods:
+            - {from: 2026-01-01, to: 2026-06-30}
+            - {from: 2026-06-01, to: 2026-07-31}
+        """,
+    ))
+
+    def locked(day: dt.date) -> bool:
+        return any(period.covers(day) for period in rules.dates.locked_periods)
+
+    assert [locked(dt.date(2026, m, d)) for m, d in ((1, 1), (6, 15), (7, 31), (8, 1))] == [
+        True, True, True, False]
+
+
+def test_a_fiscal_year_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        dates:
+          fiscal_year_start: 2026-07-01
+          fiscal_year_end: 2026-06-30
+        """,
+    )
+    problem = only_problem(path)
+
+    assert (problem.line, problem.key) == (3, "dates.fiscal_year_end")
+
+
+@pytest.mark.parametrize("value", ["", "true", "{x: 1}", "''"])
+def test_a_mapping_to_no_code_is_refused(tmp_path: Path, value: str) -> None:
+    problem = only_problem(write(tmp_path, f"mappings:\n  item:\n    A-1: {value}\n"))
+
+    assert (problem.line, problem.key) == (3, "mappings.item.A-1")
+
+
+def test_uom_aliases_differing_in_case_must_agree(tmp_path: Path) -> None:
+    agreeing = write(tmp_path, "mappings:\n  uom:\n    Carton: CTN\n    ' carton ': CTN\n", "a.yml")
+    clashing = write(tmp_path, "mappings:\n  uom:\n    Carton: CTN\n    carton: BOX\n", "b.yml")
+
+    assert load_rules(agreeing).mappings.uom == {"Carton": "CTN", " carton ": "CTN"}
+    problem = only_problem(clashing)
+    assert (problem.line, problem.key) == (2, "mappings.uom")
+    assert "'Carton' and 'carton'" in problem.message
+
+
+def test_an_empty_status_word_or_owner_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        types:
+          sales_order:
+            statuses:
+              ready: [approved, " "]
+        codes:
+          PARTIAL_DELIVERY: {owner: ""}
+        """,
+    )
+
+    assert [(p.line, p.key) for p in problems(path)] == [
+        (4, "types.sales_order.statuses.ready[1]"),
+        (6, "codes.PARTIAL_DELIVERY.owner"),
+    ]
+
+
+def test_a_tab_in_the_indentation_says_to_use_spaces(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text("types:\n\tsales_order: {}\n", encoding="utf-8")
+    problem = only_problem(path)
+
+    assert problem.line == 2
+    assert "indents with spaces" in problem.message
