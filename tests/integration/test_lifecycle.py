@@ -167,6 +167,18 @@ def test_the_trace_still_says_a_document_changed_after_sync_once_the_change_has_
     assert trace["changed_after_sync"] is True
 
 
+def test_a_newer_version_with_the_same_content_leaves_a_synced_document_unchanged(
+        app: App, files: Files, dispatcher: Dispatcher) -> None:
+    ingest(app, files, order("SO-1"))
+    dispatcher.run_once()
+
+    ingest(app, files, order("SO-1", version=2), name="v2.jsonl")
+
+    trace = trace_of(app, "SO-1").as_dict()
+    assert (trace["outcome"], trace["findings"]) == ("synced", [])
+    assert trace["changed_after_sync"] is False
+
+
 def test_a_cancellation_after_sync_follows_the_cancel_policy(
         app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget) -> None:
     ingest(app, files, order("SO-1"), invoice("INV-1"))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from acgate.checks.context import MappedField, UomConversion
+from acgate.domain.codes import Code
 from acgate.domain.documents import Identity
 from acgate.domain.values import canonical_decimal
 from acgate.service.records import expand_rows
@@ -89,14 +90,29 @@ def build_trace(repo: Repository, ref: str) -> Trace:
     ever_synced = {e.version_id for e in event_rows if e.kind == "synced"}
     ever_synced.add(doc.synced_version_id)
     synced_at = next((i for i, row in enumerate(rows) if row.id in ever_synced), None)
-    changed = synced_at is not None and any(
-        v["state"] in ("current", "superseded", "invalid") for v in versions[synced_at + 1:])
+    changed = synced_at is not None and any(_changed_after_sync(row)
+                                            for row in rows[synced_at + 1:])
     attempts = [
         {"at": a.at.isoformat(), "worker": a.worker, "action": a.action, "result": a.result,
          "doc_no": a.doc_no, "message": a.message, "elapsed_ms": a.elapsed_ms}
         for a in Outbox(repo).attempts_of(doc.id)
     ]
     return Trace(doc, versions, current, events, _fulfilment(repo, doc), changed, attempts)
+
+
+_AFTER_SYNC = frozenset({Code.CHANGED_AFTER_SYNC.value, Code.CANCELLED_AFTER_SYNC.value})
+
+
+def _changed_after_sync(row: Any) -> bool:
+    """A later version changed the synced document as the engine judged it: a newer version
+    with the same content (a status word the sync does not carry) leaves it as it is; one that
+    breaks the contract is a change nobody can yet tell the size of."""
+    if row.state == "invalid":
+        return True
+    if row.state not in ("current", "superseded"):
+        return False
+    findings = (row.assessment or {}).get("findings", [])
+    return any(finding.get("code") in _AFTER_SYNC for finding in findings)
 
 
 def _fulfilment(repo: Repository, doc: StoredDocument) -> dict[str, Any]:
