@@ -521,6 +521,16 @@ def test_a_rate_limit_waits_for_the_reset_and_does_not_count_against_the_retry_r
         ("post", "unavailable"), ("post", "accepted")]
 
 
+@pytest.mark.parametrize(("reset", "wait"), [(0.0, 1.0), (0.4, 1.0), (2.5, 2.5)])
+def test_a_rate_limit_that_resets_now_waits_a_second_not_a_minute(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget, reset: float,
+        wait: float) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(RateLimited("429 Too Many Requests", reset))
+
+    assert dispatcher.run_once().wait_seconds == wait
+
+
 def test_after_a_rate_limit_the_rest_of_the_batch_is_given_back_unsent(
         app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
         clock: Clock) -> None:

@@ -165,6 +165,8 @@ def test_the_trace_still_says_a_document_changed_after_sync_once_the_change_has_
     assert trace["outcome"] == "synced"
     assert [f["code"] for f in trace["findings"]] == ["CHANGED_AFTER_SYNC"]
     assert trace["changed_after_sync"] is True
+    # Both versions went into AutoCount: the first as posted, the second as the update.
+    assert [(v["version"], v["synced"]) for v in trace["versions"]] == [(1, True), (2, True)]
 
 
 def test_a_newer_version_with_the_same_content_leaves_a_synced_document_unchanged(

@@ -256,7 +256,7 @@ class Dispatcher:
         except InDoubt as error:
             return done("in_doubt", str(error))
         except RateLimited as error:
-            return done("rate_limited", str(error), wait=error.reset_after_seconds or 60.0)
+            return done("rate_limited", str(error), wait=_rate_limit_wait(error))
         except TargetPaused as error:
             return done("paused", str(error))
         except (Unavailable, TargetError) as error:
@@ -531,3 +531,15 @@ def _note(posting: Posting, before: dict[int, Any]) -> Posting:
         currency_rate=posting.currency_rate, location=posting.location,
         description=f"adjustment of {posting.doc_no or posting.reference or 'a synced document'}",
     )
+
+
+# No reset given: wait a minute, the window the contract names. A reset of 0 (the window turns
+# over now) still waits a second, so that a server answering 429 at once is not called in a loop.
+_UNKNOWN_RESET_SECONDS = 60.0
+_LEAST_WAIT_SECONDS = 1.0
+
+
+def _rate_limit_wait(error: RateLimited) -> float:
+    if error.reset_after_seconds is None:
+        return _UNKNOWN_RESET_SECONDS
+    return max(error.reset_after_seconds, _LEAST_WAIT_SECONDS)

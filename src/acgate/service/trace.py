@@ -64,9 +64,14 @@ def _approval(raw: str) -> dict[str, Any] | None:
 
 def build_trace(repo: Repository, ref: str) -> Trace:
     doc = find_document(repo, ref)
+    rows = repo.versions_of(doc.id)
+    event_rows = repo.events_of(doc.id)
+    # Every version AutoCount has accepted, not only the one it holds now: a change carried out
+    # by the version policy (update, new_document) moves the synced version on.
+    ever_synced = {e.version_id for e in event_rows if e.kind == "synced"}
+    ever_synced.add(doc.synced_version_id)
     versions = []
     current: dict[str, Any] = {}
-    rows = repo.versions_of(doc.id)
     for row in rows:
         versions.append({
             "version": row.version,
@@ -74,21 +79,16 @@ def build_trace(repo: Repository, ref: str) -> Trace:
             "received_at": row.received_at.isoformat(), "origin": row.origin,
             "status": row.status, "state": row.state, "outcome": row.outcome,
             "approval": _approval(row.raw), "content_hash": row.content_hash,
-            "problems": row.problems, "synced": row.id == doc.synced_version_id,
+            "problems": row.problems, "synced": row.id in ever_synced,
             "released": row.released or {},
         })
         if row.id == doc.current_version_id:
             current = dict(row.assessment or {})
-    event_rows = repo.events_of(doc.id)
     events = [
         {"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "reason": e.reason,
          "data": e.data or {}}
         for e in event_rows
     ]
-    # Measured from the first version AutoCount accepted, not the one it holds now: a change
-    # carried out by the version policy (update, new_document) moves the synced version on.
-    ever_synced = {e.version_id for e in event_rows if e.kind == "synced"}
-    ever_synced.add(doc.synced_version_id)
     synced_at = next((i for i, row in enumerate(rows) if row.id in ever_synced), None)
     changed = synced_at is not None and any(_changed_after_sync(row)
                                             for row in rows[synced_at + 1:])
