@@ -175,7 +175,8 @@ def test_a_payload_without_identity_is_kept_in_intake_errors_with_its_raw(
     assert json.loads(rows[0].raw)["id"] == "SO-9"
     assert rows[0].origin == "noid.jsonl line 1"
     assert rows[1].origin == "noid.jsonl line 2"
-    assert rows[1].raw  # what could not be read is kept too
+    assert rows[1].raw == "{not json"  # what could not be read is kept as it came
+    assert "not readable as JSON" in rows[1].problems[0]["problem"]
 
 
 def test_a_batch_keeps_the_good_documents_and_reports_each_bad_one(app: App,

@@ -408,8 +408,8 @@ class _Batch:
         self._refuse_noted(record, identity, kind, problems)
         self.intake_errors.append({
             "company": None, "received_at": self.now, "origin": record.origin,
-            "raw": received_text(record) if record.payload is not None else
-            (record.problem or ""),
+            "raw": received_text(record) if record.payload is not None or record.text is not None
+            else record.problem or "",
             "problems": [{"field": p.path, "problem": p.problem, "fix": p.fix} for p in problems],
         })
 

@@ -59,11 +59,12 @@ def _read_path(path: Path, reader: _Reader) -> Iterator[RawRecord]:
 
 
 def _read_json(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
+    data = stream.read()
     try:
-        text = stream.read().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
         value = _loads(text)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        yield RawRecord(name, None, f"not readable as JSON: {_reason(error)}")
+        yield RawRecord(name, None, f"not readable as JSON: {_reason(error)}", _as_sent(data))
         return
     suspect = _may_hold_half_characters(text)
     if not isinstance(value, list):
@@ -83,8 +84,15 @@ def _jsonl_record(origin: str, raw: bytes, first: bool) -> RawRecord:
     try:
         text = raw.decode("utf-8-sig" if first else "utf-8").strip()
     except UnicodeDecodeError as error:
-        return RawRecord(origin, None, f"not readable as JSON: {_reason(error)}")
+        return RawRecord(origin, None, f"not readable as JSON: {_reason(error)}",
+                         _as_sent(raw).strip())
     return RawRecord.deferred(origin, text, _json_object)
+
+
+def _as_sent(data: bytes) -> str:
+    # What could not be read is kept as sent: bytes that are not UTF-8 as \x escapes, the rest
+    # as the text it is.
+    return data.decode("utf-8", "backslashreplace")
 
 
 def _json_object(text: str) -> tuple[dict[str, Any] | None, str | None]:

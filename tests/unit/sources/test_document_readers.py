@@ -171,6 +171,17 @@ def test_half_a_character_spoils_only_its_own_document() -> None:
         assert good.payload == {"id": "B", "notes": "\U0001F600"} and good.problem is None
 
 
+def test_what_cannot_be_read_is_kept_as_it_was_sent() -> None:
+    jsonl = b'{"id": "A", "name": "Caf\xe9"}\n{"id": "B", \n'
+    bad_bytes, bad_json = read_payloads_from_bytes(jsonl, "orders.jsonl")
+    [whole] = read_payloads_from_bytes(b'[{"id": "A"},', "orders.json")
+
+    assert bad_bytes.payload is None and "not readable as JSON" in str(bad_bytes.problem)
+    assert bad_bytes.text == '{"id": "A", "name": "Caf\\xe9"}'  # the odd byte as an escape
+    assert bad_json.payload is None and bad_json.text == '{"id": "B",'
+    assert whole.payload is None and whole.text == '[{"id": "A"},'
+
+
 class _GeneratedJsonl(io.RawIOBase):
     """A JSON Lines file far larger than memory would like, made on demand and counted."""
 
