@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, get_args
 
 import orjson
 from pydantic import (
@@ -390,6 +390,31 @@ def _problems(error: ValidationError) -> list[FieldProblem]:
 
 def _is_union_tag(part: int | str) -> bool:
     return isinstance(part, str) and (part.startswith("function-") or "[" in part)
+
+
+def _paths(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
+    for name, info in model.model_fields.items():
+        nested = [arg for arg in _flat_args(info.annotation)
+                  if isinstance(arg, type) and issubclass(arg, BaseModel)]
+        if nested:
+            for inner in nested:
+                yield from _paths(inner, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}"
+
+
+def _flat_args(annotation: Any) -> Iterator[Any]:
+    args = get_args(annotation)
+    if not args:
+        yield annotation
+    for arg in args:
+        yield from _flat_args(arg)
+
+
+# Every field a document of any type may carry, by its dotted path (`party.code`, `lines.qty`),
+# as tables name their columns.
+FIELD_PATHS = frozenset(
+    path for model in (TradeDocument, PartyDocument, ItemDocument) for path in _paths(model))
 
 
 _MODEL_BY_TYPE: dict[DocType, type[TradeDocument | PartyDocument | ItemDocument]] = {

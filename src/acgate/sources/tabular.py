@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from acgate.domain.documents import FIELD_PATHS
 from acgate.domain.values import JsonNumber
 from acgate.sources.records import RawRecord
 from acgate.sources.sheets import (
@@ -128,6 +129,7 @@ def _parse_header(header: SheetRow) -> tuple[list[Column | None], str | None]:
         if not name:
             columns.append(None)
             continue
+        name = _canonical(name)
         column = Column(name, tuple(name.split(".")))
         if name in seen:
             problems.append(f"column {name} appears twice; keep one")
@@ -139,6 +141,16 @@ def _parse_header(header: SheetRow) -> tuple[list[Column | None], str | None]:
         columns.append(column)
     problems.extend(_overlapping(c for c in columns if c is not None))
     return columns, "; ".join(problems) or None
+
+
+# A spreadsheet heads its columns as people write them (`Party.Code`, `Currency`): a name that is
+# a contract field but for its case is that field, never a column silently left out (a USD
+# invoice read without its `Currency` would be taken in the home currency).
+_FIELDS_BY_FOLDED = {path.casefold(): path for path in FIELD_PATHS}
+
+
+def _canonical(name: str) -> str:
+    return name if name in FIELD_PATHS else _FIELDS_BY_FOLDED.get(name.casefold(), name)
 
 
 def _overlapping(columns: Iterable[Column]) -> list[str]:

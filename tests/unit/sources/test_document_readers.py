@@ -269,6 +269,27 @@ def test_rows_of_one_document_make_one_document_wherever_they_stand(tmp_path: Pa
         assert (third.payload["id"], third.payload["version"]) == ("A", 2)
 
 
+def test_column_names_are_contract_fields_whatever_their_case() -> None:
+    text = ("Source,Type,ID,Version,Status,Date,Party.Code,Currency,Currency_Rate,Lines.Line,"
+            "Lines.Item,LINES.UOM,lines.qty,Remarks\n"
+            "shop,sales_invoice,A,2,open,2026-01-05,C1,USD,4.40,1,X,pcs,2,call first\n")
+
+    [record] = read_text(text, "invoices.csv")
+
+    assert record.payload == {
+        "source": "shop", "type": "sales_invoice", "id": "A", "version": 2, "status": "open",
+        "date": "2026-01-05", "party": {"code": "C1"}, "currency": "USD",
+        "currency_rate": "4.40", "Remarks": "call first",
+        "lines": [{"line": 1, "item": "X", "uom": "pcs", "qty": "2"}],
+    }
+
+
+def test_a_field_given_twice_in_two_spellings_is_refused() -> None:
+    [record] = read_text("id,ID,source\nA,A,shop\n", "orders.csv")
+
+    assert record.payload is None and "column id appears twice" in str(record.problem)
+
+
 def test_csv_keeps_text_as_text_except_clean_integers_in_integer_columns() -> None:
     text = f"{HEADER}\nshop,sales_order,A,07,open,2026-01-05,0042,1.5,0099, pcs ,2.50\n"
 
