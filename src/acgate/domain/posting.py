@@ -19,6 +19,16 @@ CLOUD_TYPES = frozenset({
 })
 
 
+# The fields reconciliation compares between what acgate posted and what AutoCount holds, and
+# so the fields a company's ownership rule may give to AutoCount.
+RECONCILED_HEADER = ("date", "party_code", "reference", "currency_rate", "agent", "terms",
+                     "location", "description")
+RECONCILED_LINE = ("item", "uom", "qty", "unit_price", "discount", "tax_code", "location",
+                   "description")
+OWNABLE_FIELDS = frozenset(
+    (*RECONCILED_HEADER, "cancelled", *(f"lines.{name}" for name in RECONCILED_LINE)))
+
+
 @dataclass(frozen=True, slots=True)
 class Transfer:
     """The AutoCount line a posting line fulfils (a DO line from an SO line, and so on)."""

@@ -25,6 +25,7 @@ from pydantic import (
 
 from acgate.domain.codes import SEVERITY, SPECS, Code, Outcome
 from acgate.domain.documents import DocType
+from acgate.domain.posting import OWNABLE_FIELDS
 from acgate.domain.values import to_decimal
 
 
@@ -298,12 +299,21 @@ class AutoCountTarget(_Strict):
     timeout: Duration = dt.timedelta(seconds=20)
 
 
+def _ownable(field: str) -> str:
+    # A misspelt field would leave AutoCount's edits to it held while the company believes them
+    # accepted, so only fields reconciliation compares are taken.
+    if field not in OWNABLE_FIELDS:
+        raise ValueError(f"{field!r} is not a field reconciliation compares; use one of "
+                         f"{', '.join(sorted(OWNABLE_FIELDS))}")
+    return field
+
+
 class Ownership(_Strict):
     """Which fields AutoCount may change after sync. A difference there is accepted and
     recorded; a difference in any other field is a manual edit held for review."""
 
-    autocount: list[str] = Field(default_factory=lambda: [
-        "description", "agent", "remarks", "lines.description"])
+    autocount: list[Annotated[str, AfterValidator(_ownable)]] = Field(
+        default_factory=lambda: ["description", "agent", "lines.description"])
 
 
 class CodeOverride(_Strict):

@@ -18,15 +18,11 @@ from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocType, party_kind
 from acgate.domain.findings import Finding, Suggestion
 from acgate.domain.masterdata import MasterData
-from acgate.domain.posting import Posting
+from acgate.domain.posting import RECONCILED_HEADER, RECONCILED_LINE, Posting
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import recheck
 from acgate.storage.repository import StoredDocument
 from acgate.storage.store import Store
-
-_HEADER = ("date", "party_code", "reference", "currency_rate", "agent", "terms", "location",
-           "description")
-_LINE = ("item", "uom", "qty", "unit_price", "discount", "tax_code", "location", "description")
 
 
 @dataclass
@@ -93,9 +89,9 @@ def differences(posted: dict[str, Any], remote: RemoteDocument,
     """(field, what acgate posted, what AutoCount holds) for every field that differs.
     `master` (the company's AutoCount master data) tells AutoCount's defaults apart from edits."""
     found = []
-    held = {"reference": remote.ref, **{name: getattr(remote, name, None) for name in _HEADER
-                                        if name != "reference"}}
-    for name in _HEADER:
+    held = {"reference": remote.ref, **{name: getattr(remote, name, None)
+                                        for name in RECONCILED_HEADER if name != "reference"}}
+    for name in RECONCILED_HEADER:
         if name in posted and not _unchanged(name, posted[name], held[name], posted, None,
                                              master):
             found.append((name, posted[name], held[name]))
@@ -105,7 +101,7 @@ def differences(posted: dict[str, Any], remote: RemoteDocument,
     lines = list(remote.lines or ())
     for index, line in enumerate(posted.get("lines", [])):
         theirs = lines[index] if index < len(lines) else None
-        for name in _LINE:
+        for name in RECONCILED_LINE:
             mine, held_value = line.get(name), getattr(theirs, name, None) if theirs else None
             if theirs is None or not _unchanged(name, mine, held_value, posted, line, master):
                 found.append((f"lines[{index}].{name}", mine, held_value))

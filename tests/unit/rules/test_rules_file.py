@@ -53,6 +53,7 @@ def test_the_sample_loads(tmp_path: Path) -> None:
     assert rules.for_type(DocType.SALES_ORDER).statuses.meaning("ready_to_pick") == "ready"
     assert rules.for_type(DocType.DELIVERY_ORDER).statuses.meaning("ready_to_pick") == "waiting"
     assert rules.owner_of(Code.PARTIAL_DELIVERY) == "warehouse"
+    assert rules.ownership.autocount == ["description", "agent", "lines.description"]
 
 
 def test_company_defaults_to_the_file_name(tmp_path: Path) -> None:
@@ -487,6 +488,21 @@ def test_overlapping_locked_periods_load_and_lock_every_day_of_each(tmp_path: Pa
 
     assert [locked(dt.date(2026, m, d)) for m, d in ((1, 1), (6, 15), (7, 31), (8, 1))] == [
         True, True, True, False]
+
+
+def test_a_field_autocount_may_own_must_be_one_reconciliation_compares(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        ownership:
+          autocount: [description, lines.descripton]
+        """,
+    )
+    problem = only_problem(path)
+
+    assert (problem.line, problem.key) == (2, "ownership.autocount[1]")
+    assert "'lines.descripton' is not a field reconciliation compares" in problem.message
+    assert "lines.description" in problem.message
 
 
 def test_a_fiscal_year_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
