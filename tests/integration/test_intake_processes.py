@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import multiprocessing
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy
 
 from acgate.bootstrap import App, open_app
+from acgate.service import intake_pool
 from acgate.service.demo import demo_data, scenario
 from acgate.service.ingest import IngestReport
 from acgate.service.intake_pool import IntakeWorkerFailed
@@ -143,3 +145,22 @@ def test_a_failing_worker_stops_the_intake_with_its_reason(
 
     with pytest.raises(IntakeWorkerFailed, match="disk full"):
         app.intake.ingest(_demo_records(), workers=2)
+
+
+def test_where_processes_cannot_be_forked_one_process_takes_it_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows has no fork: asking for workers there must still take every record.
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+
+    def no_pool(*args: object) -> IngestReport:
+        raise AssertionError("no worker process may be started")
+
+    monkeypatch.setattr(intake_pool, "ingest_in_processes", no_pool)
+    app = _demo_app(tmp_path / "ws", batch_size=50)
+    records = list(itertools.islice(_demo_records(), 120))
+
+    report = app.intake.ingest(records, workers=3)
+
+    reference = _demo_app(tmp_path / "reference", batch_size=50)
+    assert report.as_dict() == reference.intake.ingest(records).as_dict()
+    assert _holding_area(app) == _holding_area(reference)

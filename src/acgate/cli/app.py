@@ -21,6 +21,7 @@ from acgate.domain.documents import DocType
 from acgate.domain.rules import Table as MappingTable
 from acgate.domain.rules import _duration
 from acgate.service.companies import UnknownCompany
+from acgate.service.ingest import can_fork
 from acgate.service.masters import load_master
 from acgate.service.review import ReviewError
 from acgate.service.trace import build_trace
@@ -97,6 +98,9 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="JSON, JSONL, CSV or
            ) -> None:
     """Take source documents into the holding area and check each one."""
     application = opened(workspace)
+    if workers > 1 and not can_fork():
+        errors.print("note: this system cannot fork worker processes; one process checks "
+                     "every batch (the outcomes are the same)")
     reports = {}
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
                   TimeElapsedColumn(), console=errors, disable=as_json) as progress:

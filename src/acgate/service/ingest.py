@@ -8,6 +8,7 @@ import decimal
 import gc
 import itertools
 import json
+import multiprocessing
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -164,6 +165,12 @@ class _BatchCollection:
 batch_collection = _BatchCollection()
 
 
+def can_fork() -> bool:
+    """Whether intake workers can be forked here: they start with the parent's rules and master
+    data, which a spawned process would have to build again."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 class Intake:
     """Runs intake in batches, one transaction per batch (one in all for a dry run)."""
 
@@ -179,8 +186,10 @@ class Intake:
                keep_verdicts: bool = False, workers: int = 1) -> IngestReport:
         """Take every record, a batch at a time, in order. With `workers` > 1, batches are
         checked by that many processes at once and still committed in order, each exactly as
-        one process would have (see `acgate.service.intake_pool`)."""
-        if workers > 1 and not keep_verdicts and self.store.shared_between_processes:
+        one process would have (see `acgate.service.intake_pool`). Where processes cannot be
+        forked (Windows), one process does it all: the outcomes are the same."""
+        if workers > 1 and not keep_verdicts and self.store.shared_between_processes \
+                and can_fork():
             # Imported here: the pool runs this module's batches, so it imports this module.
             from acgate.service.intake_pool import ingest_in_processes
 
