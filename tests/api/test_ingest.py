@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from acgate.bootstrap import App
@@ -69,6 +70,20 @@ def test_a_key_sends_only_its_own_sources_documents(anonymous: TestClient, shop_
     assert viewer.get("/api/v1/queue", params={"outcome": "ready"}).json()["total"] == 2
 
 
+def test_a_document_that_names_no_source_is_reported_as_breaking_the_contract(
+        anonymous: TestClient, shop_key: NewKey) -> None:
+    nameless = {key: value for key, value in order("SO-1").items() if key != "source"}
+    batch = [nameless, order("SO-2", source=None), order("SO-3", source=" "),
+             order("SO-4", source=7)]
+
+    answer = anonymous.post("/api/v1/documents/batch", json=batch, headers=bearer(shop_key))
+
+    report = answer.json()
+    assert (report["received"], report["refused"], report["new_documents"]) == (4, 4, 0)
+    assert [(p["kind"], p["problems"][0]["field"]) for p in report["problems"]] == [
+        ("invalid", "source")] * 3 + [("wrong_source", "source")]
+
+
 def test_a_revoked_or_unknown_key_is_refused(anonymous: TestClient, shop_key: NewKey,
                                              sign_in: SignIn) -> None:
     revoked = sign_in("ian").delete(f"/api/v1/source-keys/{shop_key.key.key_id}")
@@ -76,10 +91,11 @@ def test_a_revoked_or_unknown_key_is_refused(anonymous: TestClient, shop_key: Ne
     assert revoked.json()["active"] is False
 
     for headers in (bearer(shop_key), {"Authorization": "Bearer ak_123.nope"},
-                    {"Authorization": shop_key.secret}):
+                    {"Authorization": shop_key.secret}, {}):
         answer = anonymous.post("/api/v1/documents", json=order("SO-1"), headers=headers)
         assert answer.status_code == 401
-        assert "error" in answer.json()
+        # A source system is told how to send its key, not to sign in with a session.
+        assert "`Authorization: Bearer <key>`" in answer.json()["fix"], headers
 
 
 def test_a_document_that_breaks_the_contract_is_reported_by_record_field_and_fix(
@@ -111,6 +127,44 @@ def test_a_json_number_is_judged_exactly_as_in_a_file(anonymous: TestClient,
     assert problem["problems"][0]["field"] == "lines[0].unit_price"
 
 
+def test_a_key_twice_or_nan_refuses_only_its_own_document_in_a_batch(
+        anonymous: TestClient, shop_key: NewKey, app: App) -> None:
+    twice = '{"source": "shop", "type": "sales_order", "id": "SO-2", "id": "SO-3"}'
+    nan = json.dumps(order("SO-4")).replace('"12.50"', "NaN")
+    body = f'[{json.dumps(order("SO-1"))}, {twice},\n {nan}]'
+
+    answer = anonymous.post("/api/v1/documents/batch", content=body,
+                            headers={**bearer(shop_key), "Content-Type": "application/json"})
+
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["received"], report["new_documents"], report["refused"]) == (3, 1, 2)
+    assert [d["identity"] for d in report["documents"]] == [SO_1]
+    origin = f"REST API (key {shop_key.key.key_id}) batch item"
+    assert [(p["origin"], p["kind"]) for p in report["problems"]] == [
+        (f"{origin} 2", "unreadable"), (f"{origin} 3", "unreadable")]
+    assert "'id' appears twice" in report["problems"][0]["problems"][0]["problem"]
+    assert "NaN is not a number" in report["problems"][1]["problems"][0]["problem"]
+    with app.store.transaction() as repo:
+        kept = [row.raw for row in reversed(repo.intake_errors())]
+    assert kept == [twice, nan]
+
+
+def test_what_is_not_a_document_is_kept_as_it_was_sent(anonymous: TestClient,
+                                                       shop_key: NewKey, app: App) -> None:
+    as_json = {**bearer(shop_key), "Content-Type": "application/json"}
+    batch = anonymous.post("/api/v1/documents/batch", headers=as_json,
+                           content='["junk",  [1.50, {"a": 2}], 7]')
+    one = anonymous.post("/api/v1/documents", headers=as_json, content='"SO-1" ')
+
+    problems = batch.json()["problems"] + one.json()["problems"]
+    assert [p["problems"][0]["problem"].rpartition(" ")[2] for p in problems] == [
+        "string", "list", "number", "string"]
+    with app.store.transaction() as repo:
+        kept = [row.raw for row in reversed(repo.intake_errors())]
+    assert kept == ['"junk"', '[1.50, {"a": 2}]', "7", '"SO-1" ']
+
+
 def test_one_document_and_a_batch_each_take_their_own_shape(anonymous: TestClient,
                                                              shop_key: NewKey) -> None:
     one = anonymous.post("/api/v1/documents", json=[order()], headers=bearer(shop_key))
@@ -118,12 +172,46 @@ def test_one_document_and_a_batch_each_take_their_own_shape(anonymous: TestClien
     assert "/api/v1/documents/batch" in one.json()["fix"]
     batch = anonymous.post("/api/v1/documents/batch", json=order(), headers=bearer(shop_key))
     assert batch.status_code == 422
-    unreadable = anonymous.post("/api/v1/documents", content=b"{not json",
-                                headers={**bearer(shop_key), "Content-Type": "application/json"})
-    assert unreadable.status_code == 200
-    [problem] = unreadable.json()["problems"]
-    assert problem["kind"] == "unreadable"
-    assert problem["problems"][0]["fix"] == "send valid JSON"
+    as_json = {**bearer(shop_key), "Content-Type": "application/json"}
+    for path, content in (("/api/v1/documents", b"{not json"),
+                          ("/api/v1/documents/batch", b"not json")):
+        # Not JSON at all is not a wrong shape: it is kept and reported, as in a file.
+        unreadable = anonymous.post(path, content=content, headers=as_json)
+        assert unreadable.status_code == 200, path
+        [problem] = unreadable.json()["problems"]
+        assert problem["kind"] == "unreadable"
+        assert problem["problems"][0]["fix"] == "send valid JSON"
+
+
+def test_an_empty_body_is_refused_and_nothing_is_recorded(
+        anonymous: TestClient, shop_key: NewKey, clock: Clock, app: App) -> None:
+    for n, body in enumerate((b"", b" \r\n", b"\xef\xbb\xbf")):
+        for path, headers in (
+                ("/api/v1/documents", {**bearer(shop_key), "Content-Type": "application/json"}),
+                ("/api/v1/documents/batch", {**bearer(shop_key)}),
+                ("/api/v1/webhooks/shop", signed(shop_key, clock, body, f"d-{n}"))):
+            answer = anonymous.post(path, content=body, headers=headers)
+            assert answer.status_code == 422, (path, body)
+            assert answer.json()["error"] == "the body is empty"
+            assert answer.json()["fix"].startswith("send ")
+    with app.store.transaction() as repo:
+        assert repo.intake_errors() == []
+
+
+def test_a_body_of_another_content_type_is_refused_and_nothing_is_recorded(
+        anonymous: TestClient, shop_key: NewKey, clock: Clock, app: App) -> None:
+    csv = b"source,type,id\nshop,sales_order,SO-1\n"
+    for path, headers in (
+            ("/api/v1/documents", bearer(shop_key)), ("/api/v1/documents/batch", bearer(shop_key)),
+            ("/api/v1/webhooks/shop", signed(shop_key, clock, csv))):
+        answer = anonymous.post(path, content=csv, headers={**headers, "Content-Type": "text/csv"})
+        assert answer.status_code == 415, path
+        assert "/api/v1/documents/file" in answer.json()["fix"]
+    with app.store.transaction() as repo:
+        assert repo.intake_errors() == []
+    typed = anonymous.post("/api/v1/documents", content=json.dumps(order("SO-1")), headers={
+        **bearer(shop_key), "Content-Type": "application/json; charset=utf-8"})
+    assert typed.json()["new_documents"] == 1
 
 
 CSV = """\
@@ -197,6 +285,28 @@ def test_a_signed_webhook_is_taken_once(anonymous: TestClient, shop_key: NewKey,
     assert found["events"][0]["actor"] == f"source shop (webhook, key {shop_key.key.key_id})"
 
 
+def test_a_delivery_that_failed_to_be_stored_is_taken_when_sent_again(
+        web: FastAPI, app: App, shop_key: NewKey, clock: Clock, sign_in: SignIn,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.dumps(order("SO-1")).encode()
+    headers = signed(shop_key, clock, body)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(app.intake, "ingest", broken)
+        with TestClient(web, raise_server_exceptions=False) as client:
+            assert client.post("/api/v1/webhooks/shop", content=body,
+                               headers=headers).status_code == 500
+
+    with TestClient(web) as client:
+        retried = client.post("/api/v1/webhooks/shop", content=body, headers=headers)
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["new_documents"] == 1
+    assert trace(sign_in("vera"), SO_1)["outcome"] == "ready"
+
+
 def test_a_webhook_without_a_delivery_id_is_replayed_by_its_signature(
         anonymous: TestClient, shop_key: NewKey, clock: Clock) -> None:
     body = json.dumps(order("SO-1")).encode()
@@ -215,12 +325,15 @@ def test_a_forged_stale_or_unsigned_webhook_is_refused(anonymous: TestClient, sh
     tampered = signed(shop_key, clock, body, "d-1")
     stale = signed(shop_key, clock, body, "d-2", timestamp=now - 301)
     future = signed(shop_key, clock, body, "d-3", timestamp=now + 301)
+    # Twelve digits, as the format allows, but past the year 9999.
+    far_future = signed(shop_key, clock, body, "d-5", timestamp=999_999_999_999)
     other_source = signed(shop_key, clock, body, "d-4")
     unsigned = {"Content-Type": "application/json"}
 
     cases = [("shop", body.replace(b"SO-1", b"SO-9"), tampered, "signature"),
              ("shop", body, stale, "more than five minutes"),
              ("shop", body, future, "more than five minutes"),
+             ("shop", body, far_future, "more than five minutes"),
              ("wms", body, other_source, "signature"),
              ("shop", body, unsigned, "must be signed")]
     for source, content, headers, why in cases:

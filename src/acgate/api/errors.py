@@ -25,7 +25,7 @@ _MEANING = {
     404: "no such record, company, user or key",
     409: "the record, user or key is not in a state that allows this",
     413: "the request body is too large",
-    415: "the file's format is not one acgate reads",
+    415: "the file's format, or the body's content type, is not one acgate reads",
     422: "the request does not fit the API; `problems` names each field",
     429: "too many failed sign-ins with this username; `Retry-After` says how many seconds to "
          "wait",

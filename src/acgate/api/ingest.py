@@ -20,7 +20,7 @@ from acgate.api.models import CheckedOut, FieldProblemOut, IngestOut, IntakeProb
 from acgate.bootstrap import App
 from acgate.domain.access import Action, Forbidden
 from acgate.domain.documents import DocType, raw_identity
-from acgate.http.auth import caller, source_key
+from acgate.http.auth import SESSION_COOKIE, caller, source_key
 from acgate.service.ingest import MAX_PROBLEMS_KEPT
 from acgate.service.people import WebhookProblem, WebhookRefused
 from acgate.sources.readers import RawRecord, read_payloads_from_bytes
@@ -33,6 +33,11 @@ FILE_LIMIT = 64 * 1024 * 1024
 # replaced by where the body came from.
 _STAND_IN = "request.json"
 _WHITESPACE = b" \t\r\n\xef\xbb\xbf"
+_ONE, _LIST = b"{", b"["
+_SHAPE = {_ONE: "one document as a JSON object", _LIST: "a JSON list of documents"}
+_ROUTE = {_ONE: f"{PREFIX}/documents", _LIST: f"{PREFIX}/documents/batch"}
+_KEY_FIX = ("send an active API key of the documents' source as `Authorization: Bearer <key>` "
+            "(`acgate sources add-key SOURCE` makes one), or sign in")
 
 _DOCUMENT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -67,9 +72,15 @@ async def ingester(request: Request, app: AppDep) -> Ingester:
     """A source by its API key when the request carries one, else a signed-in person whose
     role may ingest."""
     if "authorization" in request.headers:
-        key = source_key(request, app)
+        try:
+            key = source_key(request, app)
+        except HTTPException as error:
+            raise ApiProblem(401, str(error.detail), fix=_KEY_FIX) from None
         via = f"key {key.key_id}"
         return Ingester(f"source {key.source} ({via})", key.source, f"REST API ({via})")
+    if SESSION_COOKIE not in request.cookies:
+        # Most callers here are source systems: tell them about the key, not only the session.
+        raise ApiProblem(401, "no API key and no session", fix=_KEY_FIX)
     who = await caller(request, app)
     try:
         who.principal.require(Action.INGEST)
@@ -81,9 +92,14 @@ async def ingester(request: Request, app: AppDep) -> Ingester:
 Sender = Annotated[Ingester, Depends(ingester)]
 
 
+def _is_json(content_type: str) -> bool:
+    # No content type is taken as JSON, as most HTTP clients send JSON without saying so.
+    media = content_type.partition(";")[0].strip().lower()
+    return media in ("", "application/json") or media.endswith("+json")
+
+
 async def _body(request: Request) -> bytes:
-    if request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+    if not _is_json(request.headers.get("content-type", "")):
         raise ApiProblem(415, "documents are sent as a JSON body",
                          fix="send Content-Type: application/json, or upload a file to "
                              f"{PREFIX}/documents/file")
@@ -98,15 +114,34 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def _check_shape(body: bytes, *accepted: bytes) -> None:
+    """An empty body, or a list where one document is expected (or the other way round), is a
+    mistake of the request (422). Any other body is read: what is not JSON becomes an intake
+    problem kept with its text, as in a file."""
+    first = body.lstrip(_WHITESPACE)[:1]
+    if not first:
+        raise ApiProblem(422, "the body is empty",
+                         fix="send " + " or ".join(_SHAPE[shape] for shape in accepted))
+    if first in _SHAPE and first not in accepted:
+        [wanted] = accepted
+        raise ApiProblem(422, f"send {_SHAPE[wanted]}",
+                         fix=f"post {_SHAPE[first]} to {_ROUTE[first]}")
+
+
 def _records(body: bytes, origin: str) -> Iterator[RawRecord]:
     for record in read_payloads_from_bytes(body, _STAND_IN):
         record.origin = origin + record.origin.removeprefix(_STAND_IN)
         yield record
 
 
-def _source_of(payload: dict[str, Any]) -> str | None:
+def _names_another_source(payload: dict[str, Any], allowed: str) -> bool:
+    """Whether the document names a source other than `allowed`. One that names none (missing,
+    null or blank) is left to intake, which reports the contract problem and stores it under no
+    source."""
     source = payload.get("source")
-    return source.strip() if isinstance(source, str) else None
+    if isinstance(source, str):
+        return source.strip() not in ("", allowed)
+    return source is not None
 
 
 def _wrong_source(record: RawRecord, payload: dict[str, Any], allowed: str) -> IntakeProblemOut:
@@ -127,7 +162,8 @@ def take(app: App, sender: Ingester, records: Iterable[RawRecord], each: bool) -
     def admitted() -> Iterator[RawRecord]:
         for record in records:
             payload = record.payload
-            if sender.source is None or payload is None or _source_of(payload) == sender.source:
+            if (sender.source is None or payload is None
+                    or not _names_another_source(payload, sender.source)):
                 yield record
             else:
                 refused.append(_wrong_source(record, payload, sender.source))
@@ -153,9 +189,7 @@ async def ingest_document(request: Request, app: AppDep, sender: Sender) -> Inge
     """Take one document (a JSON object). The report says what became of it: each problem
     names the document, the field path and the fix."""
     body = await _body(request)
-    if body.lstrip(_WHITESPACE)[:1] == b"[":
-        raise ApiProblem(422, "send one document as a JSON object",
-                         fix=f"post a list of documents to {PREFIX}/documents/batch")
+    _check_shape(body, _ONE)
     return await run_in_threadpool(take, app, sender, _records(body, sender.origin), True)
 
 
@@ -164,9 +198,7 @@ async def ingest_document(request: Request, app: AppDep, sender: Sender) -> Inge
 async def ingest_batch(request: Request, app: AppDep, sender: Sender) -> IngestOut:
     """Take a JSON list of documents. Each bad one is reported and the good ones are kept."""
     body = await _body(request)
-    if body.lstrip(_WHITESPACE)[:1] != b"[":
-        raise ApiProblem(422, "send the documents as a JSON list",
-                         fix=f"post a single document to {PREFIX}/documents")
+    _check_shape(body, _LIST)
     return await run_in_threadpool(take, app, sender, _records(body, f"{sender.origin} batch"),
                                    True)
 
@@ -207,6 +239,7 @@ async def webhook(
     if not x_acgate_timestamp or not x_acgate_signature:
         raise ApiProblem(401, "a webhook must be signed",
                          fix="send X-Acgate-Timestamp and X-Acgate-Signature")
+    _check_shape(body, _ONE, _LIST)  # before the delivery is recorded as taken
     try:
         key = await run_in_threadpool(app.people.verify_webhook, source, x_acgate_timestamp,
                                       body, x_acgate_signature, x_acgate_delivery)
@@ -218,4 +251,11 @@ async def webhook(
                                               "secret, with the current time") from None
     via = f"webhook, key {key.key_id}"
     sender = Ingester(f"source {key.source} ({via})", key.source, f"REST API ({via})")
-    return await run_in_threadpool(take, app, sender, _records(body, sender.origin), True)
+    try:
+        return await run_in_threadpool(take, app, sender, _records(body, sender.origin), True)
+    except Exception:
+        # Intake stores whole batches or nothing, and recognises what a retry sends again: the
+        # source's retry of this delivery must be taken, not refused as a replay.
+        await run_in_threadpool(app.people.forget_webhook_delivery, source,
+                                x_acgate_signature, x_acgate_delivery)
+        raise

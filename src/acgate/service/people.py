@@ -513,7 +513,7 @@ class People:
         within five minutes of acgate's clock. A delivery (its id, else its signature) is taken
         once: the same one again is refused as replayed.
         """
-        signature = signature.strip().lower().removeprefix("sha256=")
+        signature = _bare_signature(signature)
         timestamp = timestamp.strip()
         if not _TIMESTAMP.fullmatch(timestamp) or (
                 delivery_id is not None and not _DELIVERY_ID.fullmatch(delivery_id)):
@@ -530,18 +530,37 @@ class People:
             if signer is None:
                 raise WebhookRefused(WebhookProblem.BAD_SIGNATURE,
                                      f"the signature matches no active key of {source!r}")
-            sent = dt.datetime.fromtimestamp(int(timestamp), dt.UTC)
-            if abs(now - sent) > WEBHOOK_TOLERANCE:
+            # Compared as seconds: a timestamp after the year 9999 is no datetime, only stale.
+            sent = int(timestamp)
+            if abs(now.timestamp() - sent) > WEBHOOK_TOLERANCE.total_seconds():
                 raise WebhookRefused(WebhookProblem.STALE,
-                                     f"the timestamp {sent.isoformat()} is more than five "
-                                     f"minutes from acgate's clock ({now.isoformat()})")
-            delivery = f"id:{delivery_id}" if delivery_id is not None else f"sig:{signature}"
+                                     f"the timestamp {sent} is more than five minutes from "
+                                     f"acgate's clock ({int(now.timestamp())}, "
+                                     f"{now.isoformat()})")
+            delivery = _delivery(signature, delivery_id)
             if not stored.record_delivery(repo, source, delivery, now):
                 raise WebhookRefused(WebhookProblem.REPLAYED,
                                      "this delivery was already received")
             stored.prune_deliveries(repo, now - DELIVERIES_KEPT)
             _touch_key(repo, signer, now)
             return signer
+
+    def forget_webhook_delivery(self, source: str, signature: str,
+                                delivery_id: str | None = None) -> None:
+        """A delivery acgate took but failed to store (an error while storing it) may come
+        again: its retry must be taken, not refused as a replay of what was never kept."""
+        with self.store.transaction() as repo:
+            stored.forget_delivery(repo, source,
+                                   _delivery(_bare_signature(signature), delivery_id))
+
+
+def _bare_signature(signature: str) -> str:
+    return signature.strip().lower().removeprefix("sha256=")
+
+
+def _delivery(signature: str, delivery_id: str | None) -> str:
+    """What identifies a delivery: its id, else its (bare) signature."""
+    return f"id:{delivery_id}" if delivery_id is not None else f"sig:{signature}"
 
 
 def _username(given: str) -> str:

@@ -63,15 +63,65 @@ def _read_json(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
     try:
         text = data.decode("utf-8-sig")
         value = _loads(text)
+    except _Unacceptable as error:
+        # Well-formed JSON that one item makes unacceptable (a key twice, NaN): that item is
+        # refused, the rest of a list is still read, as one bad line of a JSON Lines file is.
+        items = _list_items(text)
+        if items is None:
+            yield RawRecord(name, None, f"not readable as JSON: {error}", _as_sent(data))
+            return
+        for index, item in enumerate(items, start=1):
+            yield RawRecord.deferred(f"{name} item {index}", item, _json_object)
+        return
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         yield RawRecord(name, None, f"not readable as JSON: {_reason(error)}", _as_sent(data))
         return
     suspect = _may_hold_half_characters(text)
     if not isinstance(value, list):
-        yield _record(name, value, suspect)
+        yield _record(name, value, suspect, text)
         return
+    sent: list[str] | None = None
     for index, item in enumerate(value, start=1):
-        yield _record(f"{name} item {index}", item, suspect)
+        record = _record(f"{name} item {index}", item, suspect)
+        if record.payload is None:
+            # A refused item is kept as it was sent; the text is split into items only then.
+            sent = sent or _list_items(text)
+            record.text = sent[index - 1] if sent else None
+        yield record
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+# Finds where each item of a list ends; it takes what the strict parser refuses but JSON's
+# grammar allows (a key twice, NaN), which the item's own reading then refuses.
+_LENIENT = json.JSONDecoder()
+
+
+def _list_items(text: str) -> list[str] | None:
+    """The text of each item of `text` as sent, when it is a JSON list; else None."""
+
+    def skip_space(position: int) -> int:
+        found = _SPACE.match(text, position)
+        assert found is not None  # the pattern matches the empty string
+        return found.end()
+
+    position = skip_space(0)
+    if not text.startswith("[", position):
+        return None
+    items: list[str] = []
+    position = skip_space(position + 1)
+    try:
+        while True:
+            _, end = _LENIENT.raw_decode(text, position)
+            items.append(text[position:end])
+            position = skip_space(end)
+            if not text.startswith(",", position):
+                break
+            position = skip_space(position + 1)
+    except (ValueError, RecursionError):
+        return None
+    if not text.startswith("]", position) or skip_space(position + 1) != len(text):
+        return None
+    return items
 
 
 def _read_jsonl(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
@@ -120,8 +170,10 @@ def _read_xlsx(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
     yield from documents_from_rows(f"{name} sheet {sheet}", rows, xlsx_cell)
 
 
-def _record(origin: str, value: Any, suspect: bool) -> RawRecord:
-    return RawRecord(origin, *_object(value, suspect))
+def _record(origin: str, value: Any, suspect: bool, sent: str | None = None) -> RawRecord:
+    """The record of one JSON value; `sent`, its text, is kept when the value is refused."""
+    payload, problem = _object(value, suspect)
+    return RawRecord(origin, payload, problem, sent if payload is None else None)
 
 
 def _object(value: Any, suspect: bool) -> tuple[dict[str, Any] | None, str | None]:
@@ -224,8 +276,12 @@ def _loads(text: str) -> Any:
     )
 
 
+class _Unacceptable(ValueError):
+    """JSON's grammar allows it, a document may not say it: a key twice, NaN or Infinity."""
+
+
 def _refuse_constant(name: str) -> NoReturn:
-    raise ValueError(f"{name} is not a number; send a decimal such as \"12.50\"")
+    raise _Unacceptable(f"{name} is not a number; send a decimal such as \"12.50\"")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -233,7 +289,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"the key {key!r} appears twice in one object")
+            raise _Unacceptable(f"the key {key!r} appears twice in one object")
         result[key] = value
     return result
 

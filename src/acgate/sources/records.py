@@ -14,8 +14,8 @@ class RawRecord:
     `problem` is set, and `payload` is None, when the text could not be read as a document at
     all; a payload that merely breaks the contract is left for validation to report.
     `text` is the payload exactly as received, when the format gives one document its own
-    text (a JSON Lines line, or a JSON file that could not be read); the holding area keeps that
-    text rather than a re-encoding, and keeps it for what could not be read too.
+    text (a JSON Lines line, or a JSON file or list item that could not be read); the holding
+    area keeps that text rather than a re-encoding, and keeps it for what could not be read too.
 
     A record made by `deferred` reads its text only when its payload is first asked for, so
     that a process handing lines to intake workers does not read them itself.

@@ -305,6 +305,11 @@ def record_delivery(repo: Repository, source: str, delivery: str, at: dt.datetim
     return True
 
 
+def forget_delivery(repo: Repository, source: str, delivery: str) -> None:
+    repo.connection.execute(delete(webhook_deliveries).where(
+        webhook_deliveries.c.source == source, webhook_deliveries.c.delivery == delivery))
+
+
 def prune_deliveries(repo: Repository, before: dt.datetime) -> None:
     repo.connection.execute(delete(webhook_deliveries)
                             .where(webhook_deliveries.c.received_at < before))

@@ -108,6 +108,30 @@ def test_json_that_says_two_things_or_is_not_a_number_is_refused() -> None:
     assert "NaN is not a number" in str(records[1].problem)
 
 
+def test_a_json_list_item_that_says_two_things_is_refused_alone() -> None:
+    text = '[{"id": "A"}, {"id": "B", "id": "C"}, {"qty": Infinity}, {"id": "D"}]'
+
+    records = read_text(text, "batch.json")
+
+    assert [(r.origin, r.payload, r.text) for r in records] == [
+        ("batch.json item 1", {"id": "A"}, '{"id": "A"}'),
+        ("batch.json item 2", None, '{"id": "B", "id": "C"}'),
+        ("batch.json item 3", None, '{"qty": Infinity}'),
+        ("batch.json item 4", {"id": "D"}, '{"id": "D"}'),
+    ]
+    assert "'id' appears twice" in str(records[1].problem)
+    assert "Infinity is not a number" in str(records[2].problem)
+
+
+@pytest.mark.parametrize("text", ['[{"id": "A", "id": "B"},]', '[{"id": "A", "id": "B"}] x',
+                                  '[{"id": "A", "id": "B"}, {oops}]', '{"id": "A", "id": "B"}'])
+def test_json_that_is_not_a_well_formed_list_stays_one_problem(text: str) -> None:
+    [record] = read_text(text, "batch.json")
+
+    assert (record.origin, record.payload, record.text) == ("batch.json", None, text)
+    assert "not readable as JSON" in str(record.problem)
+
+
 def test_json_nested_too_deeply_is_a_problem_not_a_crash() -> None:
     deep = "[" * 100_000 + "]" * 100_000
 
