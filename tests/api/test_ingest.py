@@ -180,7 +180,7 @@ def test_one_document_and_a_batch_each_take_their_own_shape(anonymous: TestClien
         assert unreadable.status_code == 200, path
         [problem] = unreadable.json()["problems"]
         assert problem["kind"] == "unreadable"
-        assert problem["problems"][0]["fix"] == "send valid JSON"
+        assert problem["problems"][0]["fix"] == "send valid JSON: one object for each document"
 
 
 def test_an_empty_body_is_refused_and_nothing_is_recorded(

@@ -236,6 +236,18 @@ def test_a_csv_batch_reports_bad_rows_by_row_number(app: App, files: Files) -> N
     assert outcome(app, "SO-3") is Outcome.READY
 
 
+def test_an_unreadable_table_row_says_to_correct_the_file_not_to_send_json(
+        app: App, files: Files) -> None:
+    path = files.folder / "orders.csv"
+    path.write_bytes(b"source,type,id,version,status\nshop,sales_order,SO-1,1,caf\xe9\n")
+
+    [problem] = app.intake.ingest(read_documents(path)).problems
+
+    [unreadable] = problem.problems
+    assert "not UTF-8" in unreadable.problem
+    assert "correct the file" in unreadable.fix and "JSON" not in unreadable.fix
+
+
 @pytest.mark.parametrize(("first", "second", "newer"), [
     # 10:00 in Kuala Lumpur is 02:00 UTC: older than 03:00 UTC, though larger as text.
     ("2026-11-20T10:00:00+08:00", "2026-11-20T03:00:00+00:00", True),

@@ -276,7 +276,7 @@ class _Batch:
     def _take(self, record: RawRecord) -> None:
         if record.payload is None:
             self._refuse(record, None, "unreadable",
-                         [FieldProblem("", record.problem or "unreadable", "send valid JSON")])
+                         [FieldProblem("", record.problem or "unreadable", record.fix)])
             return
         parsed = parse_document(record.payload)
         identity = parsed.identity if not isinstance(parsed, list) else raw_identity(

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, NoReturn
 import orjson
 
 from acgate.domain.values import JsonNumber
-from acgate.sources.records import RawRecord, UnsupportedFile
+from acgate.sources.records import TABLE_FIX, RawRecord, UnsupportedFile
 from acgate.sources.sheets import WorkbookError, csv_rows, find_sheet, open_workbook, sheet_rows
 from acgate.sources.tabular import csv_cell, documents_from_rows, xlsx_cell
 
@@ -165,7 +165,7 @@ def _read_xlsx(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
         sheet = find_sheet(workbook, DOCUMENTS_SHEET) or workbook.sheet_names[0]
         rows = sheet_rows(workbook, sheet)
     except WorkbookError as error:
-        yield RawRecord(name, None, str(error))
+        yield RawRecord(name, None, str(error), fix=TABLE_FIX)
         return
     yield from documents_from_rows(f"{name} sheet {sheet}", rows, xlsx_cell)
 

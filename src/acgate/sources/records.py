@@ -6,13 +6,18 @@ from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
+# What to do about a record that could not be read, by the kind of file it came in.
+JSON_FIX = "send valid JSON: one object for each document"
+TABLE_FIX = "correct the file where the problem says (the header or the row) and send it again"
+
 
 class RawRecord:
     """One document as read from a file, before validation.
 
     `origin` says where a person finds it (`orders.jsonl line 7`, `orders.csv rows 2-4`).
     `problem` is set, and `payload` is None, when the text could not be read as a document at
-    all; a payload that merely breaks the contract is left for validation to report.
+    all (`fix` then says what the source should do); a payload that merely breaks the contract
+    is left for validation to report.
     `text` is the payload exactly as received, when the format gives one document its own
     text (a JSON Lines line, or a JSON file or list item that could not be read); the holding
     area keeps that text rather than a re-encoding, and keeps it for what could not be read too.
@@ -21,12 +26,14 @@ class RawRecord:
     that a process handing lines to intake workers does not read them itself.
     """
 
-    __slots__ = ("_payload", "_problem", "_reader", "origin", "text")
+    __slots__ = ("_payload", "_problem", "_reader", "fix", "origin", "text")
 
     def __init__(self, origin: str, payload: dict[str, Any] | None,
-                 problem: str | None = None, text: str | None = None) -> None:
+                 problem: str | None = None, text: str | None = None,
+                 fix: str = JSON_FIX) -> None:
         self.origin = origin
         self.text = text
+        self.fix = fix
         self._payload = payload
         self._problem = problem
         self._reader: TextReader | None = None

@@ -18,7 +18,7 @@ from typing import Any
 
 from acgate.domain.documents import FIELD_PATHS
 from acgate.domain.values import JsonNumber
-from acgate.sources.records import RawRecord
+from acgate.sources.records import TABLE_FIX, RawRecord
 from acgate.sources.sheets import (
     SheetRow,
     column_letter,
@@ -100,7 +100,7 @@ def documents_from_rows(
         return
     columns, problem = _parse_header(header)
     if problem is not None:
-        yield RawRecord(f"{where} row {header.number}", None, problem)
+        yield RawRecord(f"{where} row {header.number}", None, problem, fix=TABLE_FIX)
         return
     groups: dict[tuple[tuple[type, Any], ...], _Group] = {}  # in order of first appearance
     for sheet_row in data:
@@ -195,7 +195,7 @@ def _to_record(where: str, columns: list[Column | None], group: _Group) -> RawRe
     problems = [row.problem for row in group.rows if row.problem is not None]
     problems.extend(_disagreements(named, group.rows))
     if problems:
-        return RawRecord(origin, None, "; ".join(problems))
+        return RawRecord(origin, None, "; ".join(problems), fix=TABLE_FIX)
     return RawRecord(origin, _payload(named, group.rows), None)
 
 
