@@ -33,7 +33,8 @@ def clock() -> dt.datetime:
     fixed = os.environ.get("ACGATE_NOW")
     if fixed:
         try:
-            stamp = dt.datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+            # RFC 3339 lets the T and the Z be lower case; fromisoformat reads neither `z`.
+            stamp = dt.datetime.fromisoformat(fixed.upper().replace("Z", "+00:00"))
         except ValueError:
             raise ValueError(f"ACGATE_NOW={fixed!r} is not an RFC 3339 instant; write it as "
                              "2026-11-20T10:00:00+08:00") from None

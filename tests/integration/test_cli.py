@@ -177,6 +177,20 @@ def test_acgate_now_changes_time_dependent_outcomes(cli: Cli, files: Files) -> N
     assert as_of(START + dt.timedelta(days=1))["outcome"] == "ready"
 
 
+# RFC 3339 lets the T and the Z be written in lower case.
+@pytest.mark.parametrize("moment", ["2026-11-20T16:30:00Z", "2026-11-20t16:30:00z"])
+def test_acgate_now_in_utc_sets_today_in_the_company_time_zone(cli: Cli, files: Files,
+                                                               moment: str) -> None:
+    # Half past four in the afternoon UTC is half past midnight, 21 November, in Kuala Lumpur.
+    path = files.jsonl("today.jsonl", [order("SO-1", date="2026-11-21")])
+
+    result = cli("check", str(path), "--json", env={"ACGATE_NOW": moment})
+
+    assert result.exit_code == 0, result.output
+    [document] = json.loads(result.stdout)[str(path)]["documents"]
+    assert (document["outcome"], document["findings"]) == ("ready", [])
+
+
 @pytest.mark.parametrize("moment", ["2026-11-20T10:00:00", "tomorrow"])
 def test_a_bad_acgate_now_is_a_clear_error(cli: Cli, moment: str) -> None:
     result = cli("queue", env={"ACGATE_NOW": moment})

@@ -70,8 +70,14 @@ def _check_dependencies(run: Run) -> None:
 
 
 def next_window(schedule: str, after: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
-    """The first batch window after a moment, read in the company's time zone."""
-    fire: dt.datetime = croniter(schedule, after.astimezone(zone)).get_next(dt.datetime)
+    """The first batch window from a moment on, read in the company's time zone.
+
+    A cron line names minutes, so a window stays open for its whole minute: a document received
+    in it (even at its first instant) goes in that window. croniter only looks strictly after its
+    start, so it starts just before the minute the document came in, lest such a document wait a
+    whole day (or month) for the next one."""
+    minute = after.astimezone(zone).replace(second=0, microsecond=0)
+    fire: dt.datetime = croniter(schedule, minute - dt.timedelta(seconds=1)).get_next(dt.datetime)
     return fire
 
 

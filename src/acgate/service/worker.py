@@ -73,8 +73,10 @@ class Worker:
         if schedule is None or (self._last_reconcile is not None
                                 and now - self._last_reconcile < schedule.every):
             return
-        today = now.date()
         for company in schedule.companies:
+            # Documents are dated in their company's time zone, where today may not be the
+            # clock's (UTC) today: a document dated this morning in Kuala Lumpur is still in it.
+            today = now.astimezone(schedule.reconciler.directory.rules[company].zone).date()
             try:
                 schedule.reconciler.run(company, today - dt.timedelta(days=schedule.days), today)
             except TargetError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import TradeDocument
 
@@ -142,6 +144,44 @@ def test_once_the_window_opens_the_batch_type_is_ready_for_it() -> None:
 
     assert result.outcome is Outcome.READY
     assert result.scheduled_for == SIX_PM
+
+
+@pytest.mark.parametrize("received", [SIX_PM, SIX_PM + dt.timedelta(seconds=59)])
+def test_a_document_received_in_the_minute_its_window_opens_goes_in_that_window(
+        received: dt.datetime) -> None:
+    result = check(trade(), rules=EVENING_BATCH, now=received,
+                   history=history(first_received_at=received))
+
+    assert result.outcome is Outcome.READY
+    assert result.scheduled_for == SIX_PM
+
+
+def test_a_document_received_after_the_window_minute_waits_for_the_next_window() -> None:
+    received = SIX_PM + dt.timedelta(minutes=1)
+    result = check(trade(), rules=EVENING_BATCH, now=received,
+                   history=history(first_received_at=received))
+
+    assert Code.SCHEDULED_BATCH in codes(result)
+    assert result.scheduled_for == SIX_PM + dt.timedelta(days=1)
+
+
+def test_a_monthly_window_at_midnight_is_read_in_the_company_time_zone_across_a_month_end(
+) -> None:
+    rules = company_rules(types={"sales_invoice": {"timing": "batch",
+                                                   "schedule": "0 0 1 * *"}})
+    # 16:00 UTC on 31 January is midnight on 1 February in Kuala Lumpur: the window is open.
+    midnight = dt.datetime(2026, 1, 31, 16, 0, tzinfo=dt.UTC)
+    a_second_before = midnight - dt.timedelta(seconds=1)
+
+    opened = check(trade(date="2026-01-31"), rules=rules, now=midnight,
+                   history=history(first_received_at=midnight))
+    before = check(trade(date="2026-01-31"), rules=rules, now=a_second_before,
+                   history=history(first_received_at=a_second_before))
+
+    assert opened.outcome is Outcome.READY
+    assert opened.scheduled_for == dt.datetime(2026, 2, 1, tzinfo=KL)
+    assert Code.SCHEDULED_BATCH in codes(before)
+    assert before.scheduled_for == dt.datetime(2026, 2, 1, tzinfo=KL)
 
 
 def test_a_manual_type_waits_for_a_person_to_release_it() -> None:
