@@ -13,6 +13,7 @@ from acgate.autocount.errors import Rejected
 from acgate.autocount.memory import MemoryTarget
 from acgate.autocount.target import Accepted
 from acgate.bootstrap import App
+from acgate.domain.codes import WAY_OUT, Code
 from acgate.domain.posting import Posting
 from acgate.service.dispatch import Dispatcher
 from acgate.sources.records import RawRecord
@@ -73,7 +74,8 @@ def test_a_refused_action_names_the_record_and_what_to_do(app: App, sign_in: Sig
     firm = clerk.post(f"/api/v1/documents/{SO_1}/release", json={"reason": "ship it"})
     assert firm.status_code == 409
     assert firm.json()["record"] == SO_1
-    assert "UOM_UNKNOWN" in firm.json()["error"] and "add the mapping" in firm.json()["error"]
+    assert "UOM_UNKNOWN" in firm.json()["error"]
+    assert "add the missing mapping" in firm.json()["error"]
     ready = clerk.post("/api/v1/documents/SO-2/release", json={"reason": "why not"})
     assert ready.status_code == 409
     missing = clerk.post("/api/v1/documents/shop/sales_order/SO-404/release",
@@ -264,3 +266,18 @@ def test_a_refused_sync_is_retried_and_logged(app: App, sign_in: SignIn, clock: 
     again = clerk.post("/api/v1/documents/SO-1/retry", json={"reason": "again"})
     assert again.status_code == 409
     assert again.json()["error"] == f"{SO_1} has no failed sync to retry"
+
+
+def test_a_refused_release_of_a_failed_sync_names_its_way_out(app: App, sign_in: SignIn,
+                                                              clock: Clock) -> None:
+    ingest(app, order("SO-1"))
+    Dispatcher(app.store, app.directory, lambda _: RefusingOnce(), clock, worker="w1").run_once()
+    clerk = sign_in("aisha")
+
+    answer = clerk.post(f"/api/v1/documents/{SO_1}/release", json={"reason": "ship it"})
+
+    # A release cannot end a refused sync: the answer says what does (a retry), not a mapping.
+    assert answer.status_code == 409
+    assert answer.json()["error"] == (f"{SO_1} cannot be released while it has SYNC_REJECTED. "
+                                      f"Way out: SYNC_REJECTED: {WAY_OUT[Code.SYNC_REJECTED]}")
+    assert [e["kind"] for e in trace(clerk, "SO-1")["events"]][-1] == "sync_attempt"

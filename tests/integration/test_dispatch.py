@@ -30,7 +30,9 @@ from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType
 from acgate.domain.posting import Posting, Transfer
 from acgate.service.dispatch import Dispatcher
-from acgate.service.worker import Worker
+from acgate.service.reconcile import Reconciler
+from acgate.service.review import ReviewError
+from acgate.service.worker import ReconcileSchedule, Worker
 from acgate.storage import tables
 from acgate.storage.outbox import Outbox
 
@@ -391,6 +393,82 @@ def test_an_unreachable_autocount_is_retried_by_the_rule_then_held_for_integrati
     assert outcome(app, "SO-1") is Outcome.SYNCED
     assert codes_of(app, "SO-1") == []
     assert len(book.documents) == 1
+
+
+def test_answers_that_never_come_are_held_after_the_retry_rule_and_a_retry_asks_first(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    configure(app, {"retry": {"attempts": 3, "jitter": 0}})
+    ingest(app, files, order("SO-1"))
+    book.fail(InDoubt("read timed out after the request was sent"), times=3)
+
+    reports = [dispatcher.run_once() for _ in range(3)]
+
+    # Each time the look-up finds nothing and the post times out again: after the retry rule's
+    # attempts a person sees it, instead of it being tried unseen for ever.
+    assert [r.in_doubt for r in reports] == [1, 1, 0]
+    assert reports[-1].held == [(SO_1, "SYNC_FAILED")]
+    assert outcome(app, "SO-1") is Outcome.HELD
+    failed = finding(app, "SO-1", "SYNC_FAILED")
+    assert (failed["owner"], [s["action"] for s in failed["suggestions"]]) == (
+        "integration", ["retry"])
+    assert "may hold the document" in failed["message"]
+    assert attempts(app, "SO-1") == [("post", "in_doubt"), ("post", "in_doubt"),
+                                     ("post", "failed")]
+    assert dispatcher.run_once().calls == 0
+
+    app.review.retry(SO_1, "dana", "AutoCount answers again")
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, "SO-2611-0001")]
+    assert len(book.documents) == 1
+
+
+def test_a_record_rejected_while_its_sync_waits_to_be_retried_is_never_sent(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    configure(app, RETRY)
+    ingest(app, files, order("SO-1"))
+    book.fail(Unavailable("connection refused"))
+    assert dispatcher.run_once().retrying == 1
+
+    app.review.reject(SO_1, "mei.ling", "the customer cancelled by phone")
+    clock.advance(dt.timedelta(hours=2))
+    report = dispatcher.run_once()
+
+    assert (report.calls, report.synced) == (0, [])
+    assert book.documents == {}
+    assert outcome(app, "SO-1") is Outcome.REJECTED
+    assert events(app, "SO-1")[-1]["kind"] == "rejected"
+
+
+def test_a_record_in_doubt_is_not_rejected_until_autocount_answers(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(InDoubt("read timed out after the request was sent"), stored=True)
+    dispatcher.run_once()
+
+    # AutoCount may already hold it: rejecting it here would leave that copy unaccounted for.
+    with pytest.raises(ReviewError, match="may already hold it"):
+        app.review.reject(SO_1, "mei.ling", "the customer cancelled by phone")
+
+    assert outcome(app, "SO-1") is Outcome.READY
+    assert dispatcher.run_once().synced == [(SO_1, "SO-2611-0001")]
+
+
+def test_a_rejected_record_with_a_failed_sync_cannot_be_retried(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(Rejected("CreditTerm (CreditTermKey = COD) not exists", 400))
+    dispatcher.run_once()
+    app.review.reject(SO_1, "mei.ling", "the customer cancelled by phone")
+
+    with pytest.raises(ReviewError, match="rejected; only a held record"):
+        app.review.retry(SO_1, "dana", "term key added")
+
+    assert dispatcher.run_once().calls == 0
+    assert outcome(app, "SO-1") is Outcome.REJECTED
+    assert book.documents == {}
 
 
 def test_a_refusal_is_held_for_accounts_with_autocounts_message_and_can_be_retried(
@@ -802,6 +880,27 @@ def test_the_worker_rechecks_a_batch_record_when_its_window_opens_and_syncs_it(
     assert [doc.doc_no for doc in book.held(DocType.SALES_INVOICE)] == ["I-2611-0001"]
     kinds = [e["kind"] for e in events(app, "INV-1")]
     assert kinds[-2:] == ["rechecked", "synced"]
+
+
+def test_the_worker_reconciles_up_to_today_in_the_company_time_zone(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    # acgate's clock reads UTC: 23:30 on 20 November is already 07:30 on 21 November in
+    # Kuala Lumpur, and an order dated that day synced.
+    clock.now = dt.datetime(2026, 11, 20, 23, 30, tzinfo=dt.UTC)
+    ingest(app, files, order("SO-1", date="2026-11-21"))
+    reconciler = Reconciler(app.store, app.directory, lambda company: book, clock)
+    worker = Worker(dispatcher, app.review, clock,
+                    reconcile=ReconcileSchedule(reconciler, [COMPANY], dt.timedelta(0)))
+    assert worker.round().synced
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+
+    [where] = book.documents
+    del book.documents[where]  # someone deletes it in AutoCount
+    worker.round()
+
+    assert outcome(app, "SO-1") is Outcome.HELD
+    assert codes_of(app, "SO-1") == ["MISSING_IN_AUTOCOUNT"]
 
 
 # ---- what the target cannot take ----------------------------------------------------------------

@@ -163,6 +163,30 @@ def test_accepting_autocounts_version_releases_the_record_as_synced(
     assert outcome(app, "SO-1") is Outcome.SYNCED
 
 
+def test_an_edit_corrected_in_autocount_is_cleared_by_the_next_reconciliation(
+        app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget,
+        reconciler: Reconciler) -> None:
+    where = synced_order(app, files, dispatcher, book)
+    edit_line(book, where, 1, qty=Decimal("4"))
+    reconciler.run(COMPANY, *NOVEMBER)
+    assert outcome(app, "SO-1") is Outcome.HELD
+
+    edit_line(book, where, 1, qty=Decimal("3"))  # accounts puts AutoCount's copy right
+    report = reconciler.run(COMPANY, *NOVEMBER)
+
+    assert report.matching == 1
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    assert codes(app, "SO-1") == []
+    assert stored(app, "SO-1").owner is None
+    last = events(app, "SO-1")[-1]
+    assert (last["kind"], last["actor"], last["data"]["outcome"]) == (
+        "reconciled", "reconciliation", "synced")
+    assert "matches" in last["reason"]
+    assert dispatcher.run_once().calls == 0
+    assert reconciler.run(COMPANY, *NOVEMBER).matching == 1
+    assert events(app, "SO-1")[-1] == last  # nothing more to say
+
+
 def test_an_edit_of_an_autocount_owned_field_is_accepted_and_recorded(
         app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget,
         reconciler: Reconciler) -> None:

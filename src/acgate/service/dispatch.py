@@ -351,7 +351,9 @@ class Dispatcher:
             book.settles.append({"id": entry.id, "state": unsettled,
                                  "attempts": max(entry.attempts - 1, 0)})
             return
-        exhausted = kind == "unavailable" and entry.attempts >= self._rule(entry).attempts
+        # An answer that never comes counts against the retry rule as an outage does: a record
+        # whose every attempt ends in doubt must reach a person, not be tried unseen forever.
+        exhausted = kind in _UNANSWERED and entry.attempts >= self._rule(entry).attempts
         result = "failed" if exhausted else kind
         doc_no = attempt.accepted.doc_no if attempt.accepted else None
         book.attempts.append({
@@ -362,7 +364,7 @@ class Dispatcher:
         if kind == "accepted":
             self._synced(attempt, now, report, book)
             return
-        if kind == "in_doubt":
+        if kind == "in_doubt" and not exhausted:
             report.in_doubt += 1
             book.settles.append({"id": entry.id, "state": unsettled, "not_before": now,
                                  "last_error": attempt.message})
@@ -425,6 +427,11 @@ class Dispatcher:
             code, text = Code.SYNC_FAILED, (f"AutoCount could not be reached after "
                                             f"{entry.attempts} attempts: {attempt.message}")
             way_out = "retry the sync once AutoCount is back"
+        elif kind == "in_doubt":
+            code, text = Code.SYNC_FAILED, (f"AutoCount's answer never came in {entry.attempts} "
+                                            f"attempts, so it may hold the document: "
+                                            f"{attempt.message}")
+            way_out = "retry the sync once AutoCount answers; it is asked first, never sent twice"
         else:
             code = Code.TARGET_UNSUPPORTED if kind == "unsupported" else Code.SYNC_REJECTED
             text, way_out = f"AutoCount refused it: {attempt.message}", \
@@ -532,6 +539,9 @@ def _note(posting: Posting, before: dict[int, Any]) -> Posting:
         description=f"adjustment of {posting.doc_no or posting.reference or 'a synced document'}",
     )
 
+
+# The results a retry rule counts: AutoCount not reached, or its answer never came.
+_UNANSWERED = frozenset({"unavailable", "in_doubt"})
 
 # No reset given: wait a minute, the window the contract names. A reset of 0 (the window turns
 # over now) still waits a second, so that a server answering 429 at once is not called in a loop.

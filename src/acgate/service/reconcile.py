@@ -118,6 +118,10 @@ def _owned_by_autocount(field_name: str, owned: list[str]) -> bool:
     return field_name in owned or generic in owned
 
 
+# The findings reconciliation raises, which it also ends once AutoCount's copy matches again.
+_RECONCILED = frozenset({Code.MANUAL_EDIT_AFTER_SYNC.value, Code.MISSING_IN_AUTOCOUNT.value})
+
+
 class Reconciler:
     def __init__(self, store: Store, directory: CompanyDirectory,
                  targets: Callable[[str], Target], clock: Callable[[], dt.datetime],
@@ -169,6 +173,7 @@ class Reconciler:
             self._record(stored, accepted)
         if not edited:
             report.matching += 0 if accepted else 1
+            self._clear(stored)
             return
         shown = "; ".join(f"{name}: {mine} -> {theirs}" for name, mine, theirs in edited)
         report.edited.append((str(stored.identity), [d[0] for d in edited]))
@@ -180,7 +185,8 @@ class Reconciler:
             expected=str(edited[0][2]),
             suggestions=(Suggestion("accept AutoCount's version: release with a reason",
                                     "release"),
-                         Suggestion("correct it in AutoCount, then re-check", "fix_autocount"))))
+                         Suggestion("correct it in AutoCount; the next reconciliation then clears "
+                                    "it", "fix_autocount"))))
 
     def _record(self, stored: StoredDocument, accepted: list[tuple[str, Any, Any]]) -> None:
         now = self.clock()
@@ -194,6 +200,21 @@ class Reconciler:
                 "data": {"accepted": [{"field": n, "posted": str(a), "autocount": str(b)}
                                       for n, a, b in accepted]},
             }])
+
+    def _clear(self, stored: StoredDocument) -> None:
+        """AutoCount's copy matches what acgate posted again (corrected or restored there): what
+        reconciliation held the record for no longer stands, so it is re-checked without it.
+        Otherwise the way out its finding offers (correct it in AutoCount) would lead nowhere."""
+        if not any(f.get("code") in _RECONCILED for f in stored.carried):
+            return
+        now = self.clock()
+        with self.store.transaction() as repo:
+            current = repo.by_ids([stored.id])[0]
+            assert current.current_version_id is not None
+            repo.set_version_fields(current.current_version_id, carried=[
+                f for f in current.carried if f.get("code") not in _RECONCILED])
+            recheck(repo, self.directory.lookup(repo), [stored.id], now, self.actor,
+                    "AutoCount's copy matches what acgate posted again", kind="reconciled")
 
     def _hold(self, stored: StoredDocument, finding: Finding) -> None:
         now = self.clock()

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from acgate.domain.checklist import blocks, unwaivable
-from acgate.domain.codes import Code, Outcome
+from acgate.domain.codes import WAY_OUT, Code, Outcome
 from acgate.domain.documents import Identity
 from acgate.domain.rules import Table
 from acgate.service.companies import CompanyDirectory
@@ -95,13 +95,14 @@ class Review:
             findings = [finding_from_row(row)
                         for row in repo.findings_of([stored.id]).get(stored.id, [])]
             open_codes = [f.code for f in findings if blocks(f)]
-            blocked = sorted({f.code.value for f in unwaivable(findings)})
+            blocked = sorted({f.code for f in unwaivable(findings)})
             if blocked:
+                # Each firm code has its own way out (a retry, a mapping, the source moving
+                # on): the refusal names it, as the record page does, so every face says the same.
+                ways = "; ".join(f"{code.value}: {WAY_OUT[code]}" for code in blocked)
                 raise ReviewError(
-                    f"{stored.identity} cannot be released while it has {', '.join(blocked)}: "
-                    "fix the cause (add the mapping, let the source move it on, or have it send a "
-                    "valid version)"
-                )
+                    f"{stored.identity} cannot be released while it has "
+                    f"{', '.join(code.value for code in blocked)}. Way out: {ways}")
             given = {code.value: f"{actor}: {reason}" for code in open_codes}
             return self.recheck_ids(repo, [stored.id], actor, reason, "released",
                                     {stored.id: given})[0]
@@ -115,6 +116,10 @@ class Review:
             if stored.outcome in (Outcome.SYNCED, Outcome.REJECTED):
                 raise ReviewError(f"{stored.identity} is {stored.outcome.value} and cannot be "
                                   "rejected")
+            if Outbox(repo).cancel_unsent(stored.id, now):
+                raise ReviewError(
+                    f"{stored.identity} is being sent to AutoCount, which may already hold it: "
+                    "wait for AutoCount's answer (its trace shows each attempt), then reject it")
             repo.update_documents([{"id": stored.id, "outcome": Outcome.REJECTED.value,
                                     "owner": None, "counts_in_ledger": False,
                                     "changed_at": now}])
@@ -136,6 +141,11 @@ class Review:
             stored = find_document(repo, ref)
             if not any(f.get("code") in RETRYABLE for f in stored.carried):
                 raise ReviewError(f"{stored.identity} has no failed sync to retry")
+            if stored.outcome is not Outcome.HELD:
+                # A rejected record keeps its failed sync's finding; sending it again would post
+                # what a person decided must never sync.
+                raise ReviewError(f"{stored.identity} is {stored.outcome.value}; only a held "
+                                  "record's sync can be retried")
             assert stored.current_version_id is not None
             repo.set_version_fields(stored.current_version_id, carried=[
                 f for f in stored.carried if f.get("code") not in RETRYABLE])

@@ -126,6 +126,19 @@ class Outbox:
             outbox.c.state == "done",
         ).values(state="pending", action="post", attempts=0, not_before=now, updated_at=now))
 
+    def cancel_unsent(self, document_id: int, now: dt.datetime) -> bool:
+        """A person rejects a record: its entries that never reached AutoCount are not sent
+        (kept, as `cancelled`, for the record's history). Whether one may have reached it
+        (claimed, or in doubt) is the answer: such a record is AutoCount's to tell about first.
+        The update comes before the look: on PostgreSQL it waits for a worker's claim of the
+        same entry to commit, so the look then sees that claim."""
+        self.connection.execute(update(outbox).where(
+            outbox.c.document_id == document_id, outbox.c.state == "pending",
+        ).values(state="cancelled", updated_at=now))
+        under_way = select(outbox.c.id).where(outbox.c.document_id == document_id,
+                                               outbox.c.state.in_(("in_flight", "in_doubt")))
+        return self.connection.execute(under_way.limit(1)).first() is not None
+
     def open_count(self) -> int:
         query = select(outbox.c.id).where(outbox.c.state.in_(OPEN_STATES))
         return len(list(self.connection.execute(query)))

@@ -233,7 +233,7 @@ outbox = Table(
     Column("action", String(16), nullable=False),  # post | update | void | reverse | adjust
     Column("key", String(40), nullable=False),
     Column("doc_no", String(64)),
-    Column("state", String(16), nullable=False),  # pending | in_flight | in_doubt | done | failed
+    Column("state", String(16), nullable=False),  # pending|in_flight|in_doubt|done|failed|cancelled
     Column("attempts", Integer, nullable=False, default=0),
     Column("not_before", Instant(), nullable=False),
     Column("lease_until", Instant()),
