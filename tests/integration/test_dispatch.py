@@ -40,6 +40,7 @@ from .support import (
     COMPANY,
     Clock,
     Files,
+    codes,
     configure,
     delivery,
     events,
@@ -880,6 +881,23 @@ def test_the_worker_rechecks_a_batch_record_when_its_window_opens_and_syncs_it(
     assert [doc.doc_no for doc in book.held(DocType.SALES_INVOICE)] == ["I-2611-0001"]
     kinds = [e["kind"] for e in events(app, "INV-1")]
     assert kinds[-2:] == ["rechecked", "synced"]
+
+
+def test_a_record_held_for_a_future_date_moves_on_by_itself_when_the_day_comes(
+        app: App, files: Files, dispatcher: Dispatcher, clock: Clock) -> None:
+    ingest(app, files, order("SO-1", date="2026-11-21"))
+    assert codes(app, "SO-1") == ["DATE_OUT_OF_RANGE"]
+    worker = Worker(dispatcher, app.review, clock)
+
+    assert worker.run(threading.Event(), once=True).synced == 0
+    assert outcome(app, "SO-1") is Outcome.HELD
+
+    clock.advance(dt.timedelta(days=1))
+    totals = worker.run(threading.Event(), once=True)
+
+    assert totals.synced == 1
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    assert [e["kind"] for e in events(app, "SO-1")] == ["received", "rechecked", "synced"]
 
 
 def test_the_worker_reconciles_up_to_today_in_the_company_time_zone(

@@ -77,9 +77,11 @@ class Review:
 
     def recheck(self, outcomes: Sequence[Outcome] = (Outcome.HELD, Outcome.WAITING),
                 company: str | None = None, actor: str = "acgate",
-                reason: str = "re-check") -> list[Verdict]:
+                reason: str = "re-check", codes: Sequence[Code] = ()) -> list[Verdict]:
+        """Re-check the records in these outcomes (with `codes`, only those with a finding of
+        one of them); events only for those whose outcome changes."""
         with self.store.transaction() as repo:
-            ids = repo.ids_where(company=company, outcomes=outcomes)
+            ids = repo.ids_where(company=company, outcomes=outcomes, codes=codes)
             return self.recheck_ids(repo, ids, actor, reason, only_changes=True)
 
     # ---- decisions on one record ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from acgate.autocount.errors import TargetError
-from acgate.domain.codes import Outcome
+from acgate.domain.codes import Code, Outcome
 from acgate.service.dispatch import Dispatcher, DispatchReport
 from acgate.service.reconcile import Reconciler
 from acgate.service.review import Review
@@ -59,6 +59,10 @@ class Worker:
         if self._last_recheck is None or now - self._last_recheck >= self.recheck_every:
             self.review.recheck((Outcome.WAITING,), actor=self.dispatcher.worker,
                                 reason="scheduled re-check")
+            # A date in the future is cured by time alone: once its day has come, a record held
+            # for it is looked at again without anybody's action, as a waiting one is.
+            self.review.recheck((Outcome.HELD,), actor=self.dispatcher.worker,
+                                reason="scheduled re-check", codes=(Code.DATE_OUT_OF_RANGE,))
             self._last_recheck = now
             self.totals.rechecks += 1
         report = self.dispatcher.run_once()

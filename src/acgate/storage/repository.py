@@ -222,13 +222,17 @@ class Repository:
             found.extend(_stored(row) for row in self.connection.execute(query))
         return sorted(found, key=lambda stored: stored.id)
 
-    def ids_where(self, company: str | None = None,
-                  outcomes: Sequence[Outcome] = ()) -> list[int]:
+    def ids_where(self, company: str | None = None, outcomes: Sequence[Outcome] = (),
+                  codes: Sequence[Code] = ()) -> list[int]:
+        """Documents in arrival order; with `codes`, only those with a finding of one of them."""
         query = select(documents.c.id).order_by(documents.c.id)
         if company:
             query = query.where(documents.c.company == company)
         if outcomes:
             query = query.where(documents.c.outcome.in_([o.value for o in outcomes]))
+        if codes:
+            query = query.where(documents.c.id.in_(select(findings.c.document_id).where(
+                findings.c.code.in_([code.value for code in codes]))))
         return [row[0] for row in self.connection.execute(query)]
 
     def by_doc_id(self, doc_id: str) -> list[StoredDocument]:
