@@ -443,6 +443,32 @@ def test_a_record_rejected_while_its_sync_waits_to_be_retried_is_never_sent(
     assert events(app, "SO-1")[-1]["kind"] == "rejected"
 
 
+def test_a_sync_waiting_for_a_retry_is_not_sent_once_its_record_moved_on(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    configure(app, RETRY)
+    ingest(app, files, order("SO-1"), order("SO-2", party="300-B002"))
+    book.fail(Unavailable("connection refused"), times=2)
+    assert dispatcher.run_once().retrying == 2
+
+    # While both wait: SO-1's newer version arrives, and SO-2's, held on a UOM AutoCount lacks.
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]),
+           order("SO-2", version=2, party="300-B002", lines=[line(uom="crate")]),
+           name="v2.jsonl")
+    assert outcome(app, "SO-2") is Outcome.HELD
+    clock.advance(dt.timedelta(hours=2))
+    report = dispatcher.run_once()
+
+    # Only SO-1's version 2 goes; the entries queued for the first versions are never sent.
+    assert report.synced == [(SO_1, "SO-2611-0001")]
+    [posted] = book.documents.values()
+    assert posted.lines[0].qty == 5
+    assert outcome(app, "SO-2") is Outcome.HELD
+    withdrawn = [e for e in events(app, "SO-2") if e["kind"] == "sync_withdrawn"]
+    assert [e["reason"] for e in withdrawn] == [
+        "post: not sent, a newer version arrived while it waited"]
+
+
 def test_a_record_in_doubt_is_not_rejected_until_autocount_answers(
         app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
     ingest(app, files, order("SO-1"))

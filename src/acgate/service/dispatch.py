@@ -178,6 +178,9 @@ class Dispatcher:
                             (company and entry.company != company):
                         attempts.append(Attempt(entry, "released"))
                         continue
+                    if (gone := _no_longer_ready(entry, prepared[entry.id].stored)) is not None:
+                        attempts.append(Attempt(entry, "withdrawn", gone))
+                        continue
                     wave.append((entry, pool.submit(self._attempt, entry, target,
                                                     prepared[entry.id], report)))
                 for entry, future in wave:
@@ -350,6 +353,16 @@ class Dispatcher:
             # Never sent: back as it was, and not counted as an attempt.
             book.settles.append({"id": entry.id, "state": unsettled,
                                  "attempts": max(entry.attempts - 1, 0)})
+            return
+        if kind == "withdrawn":
+            # Never sent, and the record has moved on since it was queued: kept as cancelled,
+            # with the reason on the record's timeline; its current version is queued on its own.
+            book.settles.append({"id": entry.id, "state": "cancelled",
+                                 "last_error": attempt.message})
+            book.events.append(self._event(
+                entry, entry.company, now, "sync_withdrawn",
+                f"{entry.action}: not sent, {attempt.message}",
+                {"action": entry.action, "key": entry.key}))
             return
         # An answer that never comes counts against the retry rule as an outage does: a record
         # whose every attempt ends in doubt must reach a person, not be tried unseen forever.
@@ -538,6 +551,20 @@ def _note(posting: Posting, before: dict[int, Any]) -> Posting:
         currency_rate=posting.currency_rate, location=posting.location,
         description=f"adjustment of {posting.doc_no or posting.reference or 'a synced document'}",
     )
+
+
+def _no_longer_ready(entry: Entry, stored: StoredDocument) -> str | None:
+    """Why a queued entry that never reached AutoCount must not be sent now, if it must not: its
+    record was held, rejected or given a newer version while the entry waited (for a retry after
+    an outage, a rate limit, a pause). One that may have reached AutoCount is settled by a
+    look-up first, whatever its record did since."""
+    if entry.maybe_sent:
+        return None
+    if stored.current_version_id != entry.version_id:
+        return "a newer version arrived while it waited"
+    if stored.outcome is not Outcome.READY:
+        return f"the record is {stored.outcome.value} now"
+    return None
 
 
 # The results a retry rule counts: AutoCount not reached, or its answer never came.
