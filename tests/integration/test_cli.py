@@ -280,6 +280,15 @@ def test_queue_filters(cli: Cli, populated: App, options: list[str],
     assert identities(cli.json("queue", *options)) == expected
 
 
+def test_queue_json_cut_by_the_limit_says_so_beside_the_list(cli: Cli, populated: App) -> None:
+    result = cli("queue", "--all", "--json", "--limit", "2")
+
+    assert result.exit_code == 0, result.output
+    assert identities(json.loads(result.stdout)) == ["SO-OLD", "SO-RATE"]
+    assert "showing 2 of 6 records; --limit 0 lists them all" in result.stderr
+    assert "showing" not in cli("queue", "--all", "--json", "--limit", "0").stderr
+
+
 def test_queue_refuses_a_bad_duration(cli: Cli, populated: App) -> None:
     result = cli("queue", "--older-than", "soon")
 

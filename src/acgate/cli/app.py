@@ -181,6 +181,8 @@ def queue(
         total = count_queue(repo, wanted, now)
     if as_json:
         emit_json([row.as_dict(now) for row in rows])
+        if len(rows) < total:  # the JSON stays a list; the cut is said where a person sees it
+            errors.print(f"showing {len(rows)} of {total} records; --limit 0 lists them all")
         return
     console.print(render.queue_table(rows, now, total))
 
