@@ -163,6 +163,24 @@ def test_accepting_autocounts_version_releases_the_record_as_synced(
     assert outcome(app, "SO-1") is Outcome.SYNCED
 
 
+def test_another_edit_after_an_accepted_one_is_held_again(
+        app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget,
+        reconciler: Reconciler) -> None:
+    where = synced_order(app, files, dispatcher, book)
+    edit(book, where, date=dt.date(2026, 11, 21))
+    reconciler.run(COMPANY, *NOVEMBER)
+    app.review.release(SO_1, "mei.ling", "delivery moved a day; AutoCount is right")
+    reconciler.run(COMPANY, *NOVEMBER)
+    assert outcome(app, "SO-1") is Outcome.SYNCED  # the accepted edit stays accepted
+
+    edit_line(book, where, 1, qty=Decimal("4"))  # someone changes a quantity there later
+    reconciler.run(COMPANY, *NOVEMBER)
+
+    assert outcome(app, "SO-1") is Outcome.HELD
+    edited = finding(app, "SO-1", "MANUAL_EDIT_AFTER_SYNC")
+    assert edited["outcome"] == "held" and "lines[1].qty" in edited["message"]
+
+
 def test_an_edit_corrected_in_autocount_is_cleared_by_the_next_reconciliation(
         app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget,
         reconciler: Reconciler) -> None:

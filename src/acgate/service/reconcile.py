@@ -220,11 +220,18 @@ class Reconciler:
         now = self.clock()
         with self.store.transaction() as repo:
             current = repo.by_ids([stored.id])[0]
-            if any(f.get("code") == finding.code.value for f in current.carried):
-                return  # already held for this; one finding per cause
+            code = finding.code.value
+            if any(f.get("code") == code and f.get("message") == finding.message
+                   for f in current.carried):
+                return  # held for this very difference already, or a person accepted it
+            # A difference other than the one held (or accepted) is a new edit: it replaces the
+            # old finding, and a person's acceptance of the old one does not cover it.
             assert current.current_version_id is not None
-            repo.set_version_fields(current.current_version_id,
-                                    carried=[*current.carried, finding.as_dict()])
+            repo.set_version_fields(
+                current.current_version_id,
+                carried=[*(f for f in current.carried if f.get("code") != code),
+                         finding.as_dict()],
+                released={k: v for k, v in current.released.items() if k != code})
             # A synced record re-enters the holding area so its owner sees it.
             repo.update_documents([{"id": stored.id, "outcome": Outcome.HELD.value,
                                     "changed_at": now}])
