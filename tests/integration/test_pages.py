@@ -699,6 +699,64 @@ def test_a_refused_sync_offers_retry_not_release(app: App, files: Files, clock: 
     assert '<a href="#retry">retry the sync</a>' in page.text
 
 
+def map_form(page: Any, table: str, source: str) -> list[str] | None:
+    """The AutoCount codes offered by the record page's form that adds the mapping of `source`
+    in `table`, or None if the page has no such form."""
+    for form in re.findall(r'<form\b[^>]*action="/actions/map"[^>]*>(.*?)</form>', page.text,
+                           re.S):
+        if (f'name="table" value="{table}"' in form
+                and f'name="source" value="{html.escape(source)}"' in form):
+            return re.findall(r"<option>([^<]+)</option>", form)
+    return None
+
+
+@pytest.mark.parametrize(("username", "document", "table", "source", "target"), [
+    ("alice", order("SO-1", lines=[line(item="NOPE-1")]), "item", "NOPE-1", "WID-100"),
+    ("olga", order("SO-1", branch="Ipoh"), "location", "Ipoh", "PG"),
+], ids=["ITEM_UNMAPPED", "LOCATION_UNMAPPED"])
+def test_a_missing_mapping_with_no_candidate_can_be_added_from_the_record_page(
+        app: App, files: Files, people: Browser, username: str, document: dict[str, Any],
+        table: str, source: str, target: str) -> None:
+    ingest(app, files, document, {**document, "id": "SO-2"})
+    person = people(username)
+    page = person.get("/records/SO-1")
+    assert outcome(app, "SO-1") is Outcome.HELD
+    assert "add the missing mapping" in shown(page)  # the way out the page names
+
+    offered = map_form(page, table, source)
+
+    assert offered is not None and target in offered
+    landed = person.post("/actions/map", {"company": "acme", "table": table, "source": source,
+                                          "target": target,
+                                          "back": "/records/shop/sales_order/SO-1"})
+    assert landed.url.path == "/records/shop/sales_order/SO-1"
+    assert notice(landed) == (f"mapping {table} {source} -> {target} added: 2 records "
+                              "re-checked, 2 moved on")
+    assert outcome(app, "SO-1") is Outcome.READY and outcome(app, "SO-2") is Outcome.READY
+    assert map_form(landed, table, source) is None  # nothing left to map
+
+
+def test_a_viewer_gets_no_form_to_add_a_missing_mapping(app: App, files: Files,
+                                                       people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=[line(item="NOPE-1")]))
+    page = people("vera").get("/records/SO-1")
+    assert map_form(page, "item", "NOPE-1") is None
+    assert post_forms(page.text) == ["/logout"]
+
+
+@pytest.mark.parametrize(("document", "field"), [
+    (order("SO-1", status="on_hold"), "field status : source on_hold"),
+    (order("SO-1", date="2026-11-31"), "field date"),
+], ids=["SOURCE_EXCEPTION", "INVALID_DOCUMENT"])
+def test_a_finding_without_a_source_or_expected_value_does_not_show_none(
+        app: App, files: Files, people: Browser, document: dict[str, Any], field: str) -> None:
+    ingest(app, files, document)
+    text = shown(people("olga").get("/records/SO-1"))
+    assert outcome(app, "SO-1") is Outcome.HELD
+    assert field in text
+    assert "None" not in text
+
+
 # ---- editors ----------------------------------------------------------------------------------
 
 def test_the_mappings_editor_adds_a_mapping_and_lists_who_added_it(

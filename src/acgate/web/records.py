@@ -12,10 +12,13 @@ from acgate.bootstrap import App
 from acgate.domain.access import Action
 from acgate.domain.checklist import blocks, unwaivable
 from acgate.domain.codes import WAY_OUT, Outcome
+from acgate.domain.findings import Finding
+from acgate.domain.rules import Table
 from acgate.http.auth import Viewer, application
-from acgate.service.overview import record_view
+from acgate.service.overview import mapping_targets, record_view
 from acgate.service.review import RETRYABLE, ReviewError, UnknownDocument
 from acgate.web.errors import error_page
+from acgate.web.forms import choice
 from acgate.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,9 +36,10 @@ def record_page(request: Request, ref: str, who: Viewer,
     outcome = view.trace.document.outcome
     standing = [f for f in view.findings if blocks(f)]
     firm = unwaivable(standing)
+    open_record = outcome in (Outcome.HELD, Outcome.WAITING)
     context = {
         "view": view, "data": data,
-        "held_or_waiting": outcome in (Outcome.HELD, Outcome.WAITING),
+        "held_or_waiting": open_record,
         # A release the service would refuse is not offered: the page says what ends these
         # instead, and which other findings a release could waive once they are gone.
         "firm": firm, "waivable": [f for f in standing if f not in firm], "way_out": WAY_OUT,
@@ -43,5 +47,24 @@ def record_page(request: Request, ref: str, who: Viewer,
         "retryable": any(f.get("code") in RETRYABLE for f in view.trace.document.carried),
         "assignees": [u for u in app.people.users() if not u.disabled]
         if who.principal.can(Action.ASSIGN) else [],
+        "missing_mappings": _missing_mappings(app, view.trace.document.company, standing)
+        if open_record and who.principal.can(Action.MAP) else [],
     }
     return render(request, "record.html", context, who)
+
+
+def _missing_mappings(app: App, company: str,
+                      standing: list[Finding]) -> list[tuple[str, str, list[str]]]:
+    """(table, source code, AutoCount codes to choose from) for each mapping whose absence
+    holds the record: a finding with no candidate to suggest still has a way out on the page."""
+    missing: dict[tuple[str, str], list[str]] = {}
+    for finding in standing:
+        if finding.blocker is None:
+            continue
+        table = choice(Table, finding.blocker[0])
+        if table is None:  # a dependency, not a mapping
+            continue
+        key = (table.value, finding.blocker[1])
+        if key not in missing:
+            missing[key] = mapping_targets(app.store, app.directory, company, table)
+    return [(table, source, codes) for (table, source), codes in missing.items()]
