@@ -233,6 +233,11 @@ def test_a_wait_past_the_rule_becomes_held_with_wait_expired(app: App, files: Fi
     assert found["owner"] == "operations"
     assert sorted(f["code"] for f in found["findings"]) == ["STATUS_NOT_READY", "WAIT_EXPIRED"]
     assert found["events"][-1]["data"]["outcome"] == "held"
+    # In the company's time and the rule's own words, as the integrator wrote them.
+    [expired] = [f for f in found["findings"] if f["code"] == "WAIT_EXPIRED"]
+    assert expired["message"] == ("waiting since 2026-11-20T10:00+08:00, longer than the 2d "
+                                  "its rule allows")
+    assert expired["expected"] == "at most 2d"
 
 
 def test_a_master_data_reload_rechecks_open_records(app: App, files: Files,

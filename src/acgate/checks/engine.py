@@ -18,6 +18,7 @@ from acgate.checks.timing import check_timing
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import Document
 from acgate.domain.findings import Finding, FindingSink, decide
+from acgate.domain.rules import duration_text
 
 # A record held by its own status says nothing about what was delivered or billed.
 _LEDGER_MEANINGS = frozenset({"ready", "waiting"})
@@ -46,10 +47,11 @@ def assess(doc: Document, history: History, company: Company, facts: Facts,
     waited = now - history.first_received_at
     if (decide(_released(sink.items, history)) is Outcome.WAITING
             and waited > company.rules.max_wait_of(doc.type)):
+        allowed = duration_text(company.rules.max_wait_of(doc.type))
+        since = history.first_received_at.astimezone(company.rules.zone)
         sink.add(Code.WAIT_EXPIRED,
-                 f"waiting since {history.first_received_at.isoformat()}, longer than the "
-                 f"{company.rules.max_wait_of(doc.type)} its rule allows",
-                 expected=f"at most {company.rules.max_wait_of(doc.type)}")
+                 f"waiting since {since.isoformat(timespec='minutes')}, longer than the "
+                 f"{allowed} its rule allows", expected=f"at most {allowed}")
     findings = _released(sink.items, history)
     outcome = decide(findings)
     if meaning == "cancelled" and history.synced is None:

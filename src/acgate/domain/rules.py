@@ -91,6 +91,16 @@ def _duration(value: Any) -> dt.timedelta:
     return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
+def duration_text(value: dt.timedelta) -> str:
+    """A duration as rules files write it, in the largest unit that states it exactly (72h ->
+    3d), so that messages quote the rule as the integrator wrote it."""
+    minutes = int(value.total_seconds()) // 60
+    for unit, size in (("w", 7 * 24 * 60), ("d", 24 * 60), ("h", 60)):
+        if minutes and minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
+
+
 _FRACTION = "a fraction from 0 to 1 such as 0.05, or a percentage such as 5%"
 
 

@@ -28,7 +28,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from acgate.domain.codes import SPECS, Code, Gap, Outcome
 from acgate.domain.documents import MASTER_TYPES, DocType
-from acgate.domain.rules import CompanyRules, Table, TypeRules
+from acgate.domain.rules import CompanyRules, Table, TypeRules, duration_text
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -561,15 +561,6 @@ def _max_age(rules: CompanyRules, doc_type: DocType) -> tuple[int | None, str | 
     return None, None
 
 
-def _duration(value: dt.timedelta) -> str:
-    """The largest unit that states the duration exactly, as rules files write it (72h -> 3d)."""
-    minutes = int(value.total_seconds()) // 60
-    for unit, size in (("w", 7 * 24 * 60), ("d", 24 * 60), ("h", 60)):
-        if minutes and minutes % size == 0:
-            return f"{minutes // size}{unit}"
-    return f"{minutes}m"
-
-
 def rules_as_dict(rules: CompanyRules) -> dict[str, Any]:
     """The effective rules as JSON-able data (for `--json`), every document type and code included.
 
@@ -589,7 +580,7 @@ def rules_as_dict(rules: CompanyRules) -> dict[str, Any]:
             "schedule": own.schedule,
             "version_policy": own.version_policy.value,
             "cancel_policy": own.cancel_policy.value,
-            "max_wait": _duration(rules.max_wait_of(doc_type)),
+            "max_wait": duration_text(rules.max_wait_of(doc_type)),
             "max_wait_from": "type" if own.max_wait is not None else "company",
             "unique_reference": own.unique_reference,
             "price_check": own.price_check,
@@ -604,7 +595,7 @@ def rules_as_dict(rules: CompanyRules) -> dict[str, Any]:
         "timezone": rules.timezone,
         "default_location": rules.default_location,
         "price_tolerance": str(rules.price_tolerance),
-        "max_wait": _duration(rules.max_wait),
+        "max_wait": duration_text(rules.max_wait),
         "dates": {
             "fiscal_year_start": _iso(dates.fiscal_year_start),
             "fiscal_year_end": _iso(dates.fiscal_year_end),
@@ -662,7 +653,7 @@ def explain_rules(rules: CompanyRules) -> str:
             ("time zone", rules.timezone),
             ("default location", rules.default_location or "none"),
             ("price tolerance", f"{tolerance.normalize():f}% ({rules.price_tolerance})"),
-            ("max wait", _duration(rules.max_wait)),
+            ("max wait", duration_text(rules.max_wait)),
             ("duplicate parties", f"name similarity {threshold:g} or more"),
         ]
     )
@@ -705,7 +696,8 @@ def _type_lines(rules: CompanyRules, doc_type: DocType) -> list[str]:
     if not any(getattr(own.statuses, kind) for kind in _KINDS):
         words = [("statuses", "none listed: every status is STATUS_UNKNOWN (held)")]
     timing = own.timing.value + (f" at {own.schedule!r}" if own.schedule else "")
-    max_wait = _duration(rules.max_wait_of(doc_type)) + ("" if own.max_wait else " (company)")
+    max_wait = duration_text(rules.max_wait_of(doc_type)) + (
+        "" if own.max_wait else " (company)")
     age, age_from = _max_age(rules, doc_type)
     if doc_type in MASTER_TYPES:
         max_age = "does not apply (no document date)"
