@@ -757,6 +757,15 @@ def test_a_finding_without_a_source_or_expected_value_does_not_show_none(
     assert "None" not in text
 
 
+def test_a_duplicate_links_to_the_document_it_duplicates(
+        app: App, files: Files, people: Browser) -> None:
+    ingest(app, files, order("SO-1", reference="PO-77"), order("SO-2", reference="PO-77"))
+    page = people("olga").get("/records/SO-2").text
+
+    assert outcome(app, "SO-2") is Outcome.HELD
+    assert '<a href="/records/shop/sales_order/SO-1">shop/sales_order/SO-1</a>' in page
+
+
 # ---- editors ----------------------------------------------------------------------------------
 
 def test_the_mappings_editor_adds_a_mapping_and_lists_who_added_it(
