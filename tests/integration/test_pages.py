@@ -827,3 +827,8 @@ def test_the_dashboard_counts_the_holding_area_and_its_flow(app: App, files: Fil
     page = people("vera").get("/").text
     assert '<rect class="bar received"' in page
     assert "<title>" in page
+    # Each code in words beside it, the contract's meaning, on the board and in the queue.
+    meaning = "The UOM, after aliases, is not a UOM of that item in AutoCount"
+    assert f'<span class="meaning">{meaning}</span>' in page
+    assert f'<span class="code" title="{meaning}">UOM_UNKNOWN</span>' in people("vera").get(
+        "/queue").text

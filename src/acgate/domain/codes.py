@@ -127,6 +127,59 @@ SPECS: dict[Code, CodeSpec] = {
     Code.MISSING_IN_AUTOCOUNT: CodeSpec(Gap.RECONCILIATION, _H, _ACC, firm=True),
 }
 
+# What each code means, in the contract's words (exceptions.md): the pages show it beside the
+# bare code, so that a clerk need not know the codes by heart.
+MEANING: dict[Code, str] = {
+    Code.INVALID_DOCUMENT: "The payload breaks the canonical contract; the raw payload is kept",
+    Code.STATUS_NOT_READY: "The status is known but not one allowed to sync for this document type",
+    Code.STATUS_UNKNOWN: "The status word is in no list of the rules",
+    Code.SOURCE_EXCEPTION: "The source itself marks the record as an exception",
+    Code.WAIT_EXPIRED: "A record waited longer than its rule allows",
+    Code.PARTY_UNMAPPED: "The customer or supplier has no AutoCount debtor/creditor code",
+    Code.ITEM_UNMAPPED: "The item code has no AutoCount item",
+    Code.ITEM_INACTIVE: "The AutoCount item is inactive",
+    Code.LOCATION_UNMAPPED: "The branch or line location has no AutoCount location code",
+    Code.UOM_UNKNOWN: "The UOM, after aliases, is not a UOM of that item in AutoCount",
+    Code.UOM_RATE_MISMATCH: "The source's conversion rate for the UOM disagrees with AutoCount's "
+                            "rate for that item",
+    Code.TAX_CODE_UNMAPPED: "The tax code has no AutoCount tax code",
+    Code.CODE_UNMAPPED: "An agent, project, department or credit-terms word has no AutoCount code",
+    Code.CURRENCY_MISMATCH: "The currency differs from the party's AutoCount currency, or a "
+                            "foreign-currency rate is missing",
+    Code.PRICE_OUT_OF_TOLERANCE: "A unit price deviates from the AutoCount price level beyond the "
+                                 "rule's tolerance",
+    Code.DATE_OUT_OF_RANGE: "The date is in a closed period, in the future, too old, or breaks the"
+                            " date rule of its type",
+    Code.TOTALS_MISMATCH: "The source's totals differ from the totals computed from its lines",
+    Code.APPROVAL_MISSING: "The type requires approval and none is given",
+    Code.APPROVAL_STALE: "The approved version is not the current version",
+    Code.PRICE_CHANGED: "A price differs from the approved or synced version without a new "
+                        "approval",
+    Code.CHANGED_AFTER_SYNC: "A newer version of a synced document arrived; the policy of its type"
+                             " decides: update, new_document, block, reverse, review",
+    Code.DEPENDENCY_PENDING: "A based_on document has not synced yet",
+    Code.SCHEDULED_BATCH: "The type syncs in a batch window that has not opened",
+    Code.MANUAL_RELEASE: "The type syncs only when a person releases it",
+    Code.DUPLICATE_PARTY: "A new customer or supplier looks like an existing one (name, "
+                          "registration no., TIN, phone, e-mail)",
+    Code.DUPLICATE_DOCUMENT: "Another document with the same unique reference, or the same party, "
+                             "date, reference and total, is already synced or queued",
+    Code.PARTIAL_DELIVERY: "A delivery fulfils only part of its order: the order stays open and "
+                           "only delivered quantities are billable",
+    Code.OVER_FULFILMENT: "A delivery exceeds the order's outstanding quantity, or an invoice "
+                          "exceeds what was delivered",
+    Code.CANCELLED_AFTER_SYNC: "A synced document was cancelled at the source: reverse, block or "
+                               "review",
+    Code.TARGET_UNSUPPORTED: "The rules sync this type, but the company's AutoCount target cannot "
+                             "take it (the Cloud API has no sales order, delivery order, cash "
+                             "sale, debit note or goods received note)",
+    Code.SYNC_FAILED: "AutoCount could not be reached or kept failing after the retry rule",
+    Code.SYNC_REJECTED: "AutoCount refused the document; its message is kept",
+    Code.MANUAL_EDIT_AFTER_SYNC: "AutoCount's copy differs from what acgate posted; the ownership "
+                                 "rule of each field says who wins",
+    Code.MISSING_IN_AUTOCOUNT: "A document acgate synced is no longer in AutoCount",
+}
+
 _MAP_IT = ("add the missing mapping (a suggestion on the finding, or the mappings page); every "
            "record held on it is re-checked at once")
 

@@ -18,6 +18,7 @@ from jinja2.runtime import Context
 
 from acgate.bootstrap import App
 from acgate.domain.access import Action
+from acgate.domain.codes import MEANING
 from acgate.http.auth import Caller
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -76,7 +77,8 @@ def _environment() -> Environment:
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters.update(stamp=_stamp, age=_age, record_url=record_url)
-    environment.globals.update(Action=Action)
+    environment.globals.update(Action=Action,
+                               MEANING={code.value: text for code, text in MEANING.items()})
     return environment
 
 

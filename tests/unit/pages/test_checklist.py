@@ -4,7 +4,7 @@ on a finding that stops the record."""
 from __future__ import annotations
 
 from acgate.domain.checklist import ITEMS, checklist, unwaivable
-from acgate.domain.codes import SPECS, WAY_OUT, Code, Outcome
+from acgate.domain.codes import MEANING, SPECS, WAY_OUT, Code, Outcome
 from acgate.domain.findings import Finding
 
 
@@ -66,3 +66,8 @@ def test_only_a_standing_finding_of_a_firm_code_is_beyond_a_release() -> None:
 def test_every_firm_code_says_what_ends_it() -> None:
     assert set(WAY_OUT) == {code for code, spec in SPECS.items() if spec.firm}
     assert all(text and not text.endswith(".") for text in WAY_OUT.values())
+
+
+def test_every_code_has_its_meaning_in_words() -> None:
+    assert set(MEANING) == set(Code)
+    assert all(text[0].isupper() and "`" not in text for text in MEANING.values())
