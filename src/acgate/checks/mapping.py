@@ -165,15 +165,19 @@ def _check_line(run: Run, doc: TradeDocument, index: int, line: Line,
     result = run.result
     mapped = result.mapped
     for m in clean.goods:
-        mapped.append(_tuple(MappedField, (prefix + m[0], m[1], m[2], m[3])))
+        mapped.append(_placed(m, prefix))
     c = clean.conversion
     result.conversions.append(_tuple(UomConversion, (
         prefix + c.field, c.item, c.source_uom, c.alias, c.autocount_uom, c.autocount_rate,
         c.source_rate, line.qty, line.qty * c.autocount_rate, c.base_uom)))
-    if line.location or first_without_location:  # else the branch was checked on another line
-        _check_location(run, doc, index, line, first_without_location)
+    _check_location(run, doc, index, line, first_without_location)
     for m in clean.tax:
-        mapped.append(_tuple(MappedField, (prefix + m[0], m[1], m[2], m[3])))
+        mapped.append(_placed(m, prefix))
+
+
+def _placed(mapped: MappedField, prefix: str) -> MappedField:
+    return _tuple(MappedField, (prefix + mapped.field, mapped.source_value,
+                                mapped.autocount_value, mapped.rule))
 
 
 # A named tuple's own constructor is a Python function; a clean line makes several per line,
