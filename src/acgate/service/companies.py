@@ -16,13 +16,14 @@ class UnknownCompany(LookupError):
 
 
 class CompanyDirectory:
-    """Builds a `Company` once and reuses it until its mappings or master data change."""
+    """Builds a `Company` once and reuses it until its mappings or master data change, in this
+    process or another."""
 
     def __init__(self, rules: dict[str, CompanyRules],
                  master_from_json: Callable[[dict[str, Any]], MasterData]) -> None:
         self.rules = rules
         self._master_from_json = master_from_json
-        self._built: dict[str, Company] = {}
+        self._built: dict[str, tuple[int, Company]] = {}
 
     def default(self) -> str | None:
         """The company a document without `company` belongs to: the only one configured."""
@@ -43,17 +44,25 @@ class CompanyDirectory:
         return company
 
     def get(self, repo: Repository, company: str) -> Company:
+        """The company as the holding area has it now: built again once another process (or
+        this one) changed its mappings or master data."""
+        version = repo.company_version(company)
         built = self._built.get(company)
-        if built is None:
+        if built is None or built[0] != version:
             rules = self.rules[company].with_mappings(repo.runtime_mappings(company))
             data = repo.master_data(company)
             master = self._master_from_json(data) if data else MasterData()
-            built = self._built[company] = Company.build(rules, master)
-        return built
-
-    def forget(self, company: str) -> None:
-        """Mappings or master data changed: rebuild on next use."""
-        self._built.pop(company, None)
+            built = self._built[company] = (version, Company.build(rules, master))
+        return built[1]
 
     def lookup(self, repo: Repository) -> Callable[[str], Company]:
-        return lambda company: self.get(repo, company)
+        """Each company asked for once: one batch is checked against one state of it."""
+        seen: dict[str, Company] = {}
+
+        def company_of(company: str) -> Company:
+            found = seen.get(company)
+            if found is None:
+                found = seen[company] = self.get(repo, company)
+            return found
+
+        return company_of

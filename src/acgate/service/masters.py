@@ -24,7 +24,6 @@ def save_master(store: Store, directory: CompanyDirectory, company: str, master:
             "actor": actor, "kind": "master_loaded", "reason": f"master data from {loaded_from}",
             "data": master.counts(),
         }])
-        directory.forget(company)
         ids = repo.ids_where(company=company, outcomes=(Outcome.HELD, Outcome.WAITING))
         return len(recheck(repo, directory.lookup(repo), ids, now, actor,
                            f"master data reloaded from {loaded_from}", only_changes=True))

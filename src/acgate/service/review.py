@@ -207,7 +207,6 @@ class Review:
                 "reason": reason or f"{table.value} {source} -> {target_code}",
                 "data": {"table": table.value, "source": source, "target": target_code},
             }])
-            self.directory.forget(company)
             ids = _waiting_on(repo, company, table, source)
             before = {s.id: s.outcome for s in repo.by_ids(ids)}
             verdicts = self.recheck_ids(

@@ -21,6 +21,8 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from acgate.domain.codes import Code, Outcome
@@ -28,6 +30,7 @@ from acgate.domain.documents import DocType, Identity
 from acgate.domain.findings import Finding, Suggestion
 from acgate.domain.rules import Table as MappingTable
 from acgate.storage.tables import (
+    company_versions,
     doc_keys,
     documents,
     events,
@@ -417,6 +420,7 @@ class Repository:
             "company": company, "table_name": table.value, "source_code": source_code,
             "target_code": target_code, "added_by": by, "added_at": at, "reason": reason,
         }])
+        self._company_changed(company)
 
     def master_data(self, company: str) -> dict[str, Any] | None:
         row = self.connection.execute(
@@ -429,6 +433,20 @@ class Repository:
         self.connection.execute(insert(master_data), [{
             "company": company, "data": data, "loaded_from": loaded_from, "loaded_at": at,
         }])
+        self._company_changed(company)
+
+    def company_version(self, company: str) -> int:
+        """How often the company's mappings or master data have changed (0: never)."""
+        version = self.connection.execute(select(company_versions.c.version).where(
+            company_versions.c.company == company)).scalar()
+        return int(version or 0)
+
+    def _company_changed(self, company: str) -> None:
+        dialect = self.connection.dialect.name
+        upsert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(company_versions)
+        self.connection.execute(upsert.values(company=company, version=1).on_conflict_do_update(
+            index_elements=[company_versions.c.company],
+            set_={"version": company_versions.c.version + 1}))
 
 
 def finding_from_row(row: Any) -> Finding:

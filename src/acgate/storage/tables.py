@@ -209,6 +209,15 @@ master_data = Table(
     Column("loaded_at", Instant(), nullable=False),
 )
 
+# How often each company's mappings or master data changed. Every process that checks records
+# (an API server, a worker, the CLI) keeps the company it built with the version it saw, and
+# builds it again when the version moves on: a mapping added in one process holds for all.
+company_versions = Table(
+    "company_versions", metadata,
+    Column("company", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
 # Payloads that could not be tied to a document identity; kept whole, never dropped.
 intake_errors = Table(
     "intake_errors", metadata,
