@@ -228,7 +228,6 @@ def configure(app: App, changes: Mapping[str, Any]) -> None:
     text = yaml.safe_dump(_merged(yaml.safe_load(RULES_YAML), changes), sort_keys=False)
     (folder / f"{COMPANY}.yaml").write_text(text)
     app.directory.rules.update(load_rules_dir(folder))
-    app.directory.forget(COMPANY)
 
 
 def ingest(app: App, files: Files, *documents: Mapping[str, Any] | str,

@@ -23,7 +23,7 @@ class CompanyDirectory:
                  master_from_json: Callable[[dict[str, Any]], MasterData]) -> None:
         self.rules = rules
         self._master_from_json = master_from_json
-        self._built: dict[str, tuple[int, Company]] = {}
+        self._built: dict[str, tuple[int, CompanyRules, Company]] = {}
 
     def default(self) -> str | None:
         """The company a document without `company` belongs to: the only one configured."""
@@ -45,15 +45,16 @@ class CompanyDirectory:
 
     def get(self, repo: Repository, company: str) -> Company:
         """The company as the holding area has it now: built again once another process (or
-        this one) changed its mappings or master data."""
-        version = repo.company_version(company)
+        this one) changed its mappings or master data, or its rules were loaded again."""
+        version, rules = repo.company_version(company), self.rules[company]
         built = self._built.get(company)
-        if built is None or built[0] != version:
-            rules = self.rules[company].with_mappings(repo.runtime_mappings(company))
+        if built is None or built[0] != version or built[1] is not rules:
             data = repo.master_data(company)
             master = self._master_from_json(data) if data else MasterData()
-            built = self._built[company] = (version, Company.build(rules, master))
-        return built[1]
+            company_now = Company.build(rules.with_mappings(repo.runtime_mappings(company)),
+                                        master)
+            built = self._built[company] = (version, rules, company_now)
+        return built[2]
 
     def lookup(self, repo: Repository) -> Callable[[str], Company]:
         """Each company asked for once: one batch is checked against one state of it."""
