@@ -15,10 +15,12 @@ from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType
 from acgate.service.dispatch import Dispatcher
 from acgate.service.masters import load_master
+from acgate.sources.rules_file import load_rules_dir
 
 from .support import (
     COMPANY,
     MASTER,
+    RULES_YAML,
     Clock,
     Files,
     codes,
@@ -281,3 +283,91 @@ def test_the_trace_of_a_rate_mismatch_shows_the_whole_conversion(app: App,
     assert (conversion["autocount_uom"], conversion["autocount_rate"]) == ("CTN", "12")
     assert conversion["source_rate"] == "10"
     assert (conversion["base_qty"], conversion["base_uom"]) == ("24", "PCS")
+
+
+# ---- the fulfilment ledger and duplicate keys across re-checks --------------------------------
+
+def partial(doc_id: str, qty: str) -> dict[str, object]:
+    """A delivery of `qty` pieces against line 1 of SO-1 (2 cartons: 24 pieces)."""
+    return delivery(doc_id, "SO-1", lines=[line(qty=qty, unit_price=None, based_on_line={
+        "type": "sales_order", "id": "SO-1", "line": 1})])
+
+
+def test_deliveries_re_checked_together_count_each_delivery_once(
+        app: App, files: Files, dispatcher: Dispatcher) -> None:
+    ingest(app, files, order("SO-1", lines=[line(uom="ctn", qty="2", unit_price="140.00")]),
+           partial("DO-1", "10"), partial("DO-2", "10"))
+    assert codes(app, "DO-2") == ["DEPENDENCY_PENDING", "PARTIAL_DELIVERY"]
+
+    # Both wait on SO-1 and are re-checked in one batch, DO-1 before DO-2: 10 + 10 of 24.
+    app.review.recheck(outcomes=(Outcome.WAITING,))
+    dispatcher.run_once()
+
+    assert codes(app, "DO-2") == ["PARTIAL_DELIVERY"]
+    assert outcome(app, "DO-2") is Outcome.READY
+    assert "line 1: 4" in trace_of(app, "DO-2").as_dict()["findings"][0]["message"]
+
+
+def test_a_new_version_of_a_delivery_in_a_batch_counts_once_for_the_next_delivery(
+        app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=[line(uom="ctn", qty="2", unit_price="140.00")]),
+           partial("DO-1", "10"))
+
+    ingest(app, files, {**partial("DO-1", "10"), "version": 2, "notes": "driver changed"},
+           partial("DO-2", "14"), name="second.jsonl")
+
+    assert "OVER_FULFILMENT" not in codes(app, "DO-2")
+    assert outcome(app, "DO-2") is Outcome.WAITING
+
+
+def test_a_reference_a_new_version_gave_up_is_free_for_the_next_document_in_its_batch(
+        app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", reference="PO-77"))
+
+    ingest(app, files, order("SO-1", version=2, reference="PO-78"),
+           order("SO-2", reference="PO-77"), name="second.jsonl")
+
+    assert codes(app, "SO-2") == []
+    assert outcome(app, "SO-2") is Outcome.READY
+
+
+def test_a_document_never_follows_another_companys_document_of_the_same_identity(
+        app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget) -> None:
+    # A second company in the workspace, whose documents come from the same shop.
+    (app.root / "rules" / "other.yaml").write_text(
+        RULES_YAML.replace("company: acme", "company: other"))
+    app.directory.rules.update(load_rules_dir(app.root / "rules"))
+    load_master(app.store, app.directory, "other", app.root / "master.json", app.clock(), "setup")
+    ingest(app, files, order("SO-1", company=COMPANY))
+    dispatcher.run_once()
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+
+    ingest(app, files, delivery("DO-1", "SO-1", company="other", lines=[line(
+        unit_price=None, based_on_line={"type": "sales_order", "id": "SO-1", "line": 1})]),
+           name="other.jsonl")
+    dispatcher.run_once()
+
+    # acme's SO-1 is in acme's book: other's delivery still waits for other's own order.
+    assert outcome(app, "DO-1") is Outcome.WAITING
+    [finding] = trace_of(app, "DO-1").as_dict()["findings"]
+    assert finding["code"] == "DEPENDENCY_PENDING"
+    assert "has not arrived" in finding["message"]
+
+
+def test_an_invoice_never_transfers_from_another_companys_order(
+        app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget) -> None:
+    (app.root / "rules" / "other.yaml").write_text(
+        RULES_YAML.replace("company: acme", "company: other"))
+    app.directory.rules.update(load_rules_dir(app.root / "rules"))
+    load_master(app.store, app.directory, "other", app.root / "master.json", app.clock(), "setup")
+    ingest(app, files, order("SO-1", company=COMPANY))
+    dispatcher.run_once()
+
+    # Invoices sync at once in both companies; other's names a line of an SO-1 it never sent.
+    ingest(app, files, invoice("INV-1", company="other", lines=[line(
+        based_on_line={"type": "sales_order", "id": "SO-1", "line": 1})]), name="other.jsonl")
+    dispatcher.run_once()
+
+    assert outcome(app, "INV-1") is Outcome.SYNCED
+    posted = book.documents[(DocType.SALES_INVOICE, stored(app, "INV-1").autocount_doc_no or "")]
+    assert [line.transfer for line in posted.lines] == [None]

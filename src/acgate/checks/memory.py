@@ -45,7 +45,22 @@ class MemoryFacts:
             self._by_type_id[(identity.type, identity.id)].append(identity)
         self.known[identity] = known
 
+    def load_key(self, company: str, doc_type: str, key: str, identity: Identity,
+                 arrival: int) -> None:
+        """A duplicate key as the holding area stores it, replaced when its document is put."""
+        slot = (company, doc_type, key)
+        self.keys[slot][identity] = arrival
+        self._key_slots.setdefault(identity, []).append(slot)
+
+    def load_contribution(self, identity: Identity, contribution: Contribution) -> None:
+        """A ledger line as the holding area stores it, replaced when its document is put."""
+        slot = (contribution.target, contribution.relation)
+        self.ledger[slot].setdefault(identity, []).append(contribution)
+        self._ledger_slots.setdefault(identity, []).append(slot)
+
     def put_keys(self, company: str, identity: Identity, arrival: int, keys: list[str]) -> None:
+        """The document's keys as now checked, in place of any it had (a document checked
+        again in the batch, or a new version, must not keep its old keys or count twice)."""
         for slot in self._key_slots.pop(identity, []):
             self.keys[slot].pop(identity, None)
         slots = [(company, identity.type.value, key) for key in keys]
@@ -67,15 +82,21 @@ class MemoryFacts:
                 own_source: str) -> Identity | None:
         doc_type = DocType(ref_type)
         if source is not None:
-            return Identity(source, doc_type, ref_id)
+            return self._of_company(Identity(source, doc_type, ref_id), company)
         candidates = [
             identity for identity in self._by_type_id.get((doc_type, ref_id), [])
             if self.known[identity].company == company
         ]
         same = [identity for identity in candidates if identity.source == own_source]
         if same or not candidates:
-            return Identity(own_source, doc_type, ref_id)
+            return self._of_company(Identity(own_source, doc_type, ref_id), company)
         return min(candidates, key=lambda identity: self.known[identity].arrival)
+
+    def _of_company(self, identity: Identity, company: str) -> Identity | None:
+        """A reference is looked up in the referring document's own company: another company's
+        document of that identity is not one it follows (its book, rules and ledger differ)."""
+        known = self.known.get(identity)
+        return identity if known is None or known.company == company else None
 
     def outcome(self, identity: Identity) -> Outcome | None:
         known = self.known.get(identity)

@@ -210,7 +210,8 @@ class Dispatcher:
                 raise NotPostable("the version no longer parses")
             company = self.directory.get(repo, entry.company)
             posting = build_posting(doc, company, entry.key, entry.doc_no,
-                                    lambda ref, line: self._transfer(repo, doc, ref, line))
+                                    lambda ref, line: self._transfer(repo, entry.company, doc,
+                                                                     ref, line))
             if entry.action == "adjust":
                 assert stored.synced_version_id is not None
                 posting = adjustment(posting, parse_raw(
@@ -219,12 +220,15 @@ class Dispatcher:
             return Prepared(stored, None, str(error), last)
         return Prepared(stored, posting, None, last)
 
-    def _transfer(self, repo: Repository, doc: Any, ref: DocRef, line: int) -> Transfer | None:
-        """The AutoCount line a line fulfils: as posted there (its number, position and UOM)."""
+    def _transfer(self, repo: Repository, company: str, doc: Any, ref: DocRef,
+                  line: int) -> Transfer | None:
+        """The AutoCount line a line fulfils: as posted there (its number, position and UOM),
+        in the same company's book."""
         code = TRANSFER_CODES.get(ref.type)
         if code is None or not isinstance(doc, TradeDocument):
             return None
         found = [s for s in repo.by_doc_id(ref.id) if s.identity.type is ref.type
+                 and s.company == company
                  and (s.identity.source == (ref.source or s.identity.source))]
         found.sort(key=lambda s: (s.identity.source != (ref.source or doc.source), s.id))
         target = next((s for s in found if s.autocount_doc_no), None)

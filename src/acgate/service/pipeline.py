@@ -168,7 +168,7 @@ def _prefetch_keys(repo: Repository, works: list[Work], facts: MemoryFacts) -> N
             stored = owners[row.document_id]
             if stored.identity not in facts.known:
                 facts.put(stored.identity, _known(stored, with_document=False))
-            facts.keys[(company, row.type, row.key)][stored.identity] = stored.id
+            facts.load_key(company, row.type, row.key, stored.identity, stored.id)
 
 
 def _prefetch_ledger(repo: Repository,
@@ -186,10 +186,8 @@ def _prefetch_ledger(repo: Repository,
         stored = followers[row.document_id]
         if stored.identity not in facts.known:
             facts.put(stored.identity, _known(stored, with_document=False))
-        bucket = facts.ledger[(row.target, Relation(row.relation))]
-        bucket.setdefault(stored.identity, []).append(
-            Contribution(row.target, row.target_line, Relation(row.relation),
-                         Decimal(row.base_qty), row.line))
+        facts.load_contribution(stored.identity, Contribution(
+            row.target, row.target_line, Relation(row.relation), Decimal(row.base_qty), row.line))
 
 
 def _histories(repo: Repository, works: list[Work]) -> tuple[dict[int, Document],
