@@ -44,12 +44,23 @@ def clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def workspace_dir(given: Path | None = None) -> Path:
-    """--workspace, else ACGATE_HOME, else the current folder (as git finds its repository)."""
+def workspace_dir(given: Path | None = None, *, search: bool = True) -> Path:
+    """--workspace, else ACGATE_HOME, else the current folder or the nearest folder above it
+    that is a workspace (as git finds its repository: `acgate queue` works from `rules/`).
+
+    `search=False` is for commands that make a workspace (`init`, `demo`): they make it in the
+    current folder, as `git init` does, even inside another workspace."""
     if given is not None:
         return given
     home = os.environ.get("ACGATE_HOME")
-    return Path(home) if home else Path.cwd()
+    if home:
+        return Path(home)
+    here = Path.cwd()
+    if search:
+        for folder in (here, *here.parents):
+            if (folder / RULES_DIR).is_dir():
+                return folder
+    return here
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -9,11 +10,12 @@ from typing import Annotated
 
 import typer
 
-from acgate.bootstrap import open_app, workspace_dir
+from acgate.bootstrap import RULES_DIR, open_app, workspace_dir
 from acgate.cli.app import Workspace, app, console, fail
 from acgate.cli.render import codes_table, ingest_report
 from acgate.domain.codes import Outcome
 from acgate.service.demo import (
+    DEMO_RULES_MARK,
     SettableClock,
     StepResult,
     first_moment,
@@ -22,6 +24,7 @@ from acgate.service.demo import (
     scenario,
     start_sandbox,
 )
+from acgate.sources.rules_file import RULES_SUFFIXES
 from acgate.storage.queue import QueueFilter, list_queue
 
 
@@ -31,14 +34,15 @@ def demo(workspace: Workspace = None,
          ) -> None:
     """Build a demo workspace here (or --workspace), play a distributor's week through the gate,
     and show what was held, why, and whose it is."""
-    root = workspace_dir(workspace)
+    root = workspace_dir(workspace, search=False)
+    plan = scenario()
+    _refuse_a_company_workspace(root, plan["rules"])
     database = root / "acgate.db"
     if database.exists():
         if not force:
             raise fail(f"{database} exists; run the demo in an empty folder or add --force")
         for leftover in root.glob("acgate.db*"):
             leftover.unlink()
-    plan = scenario()
     root.mkdir(parents=True, exist_ok=True)
     if (root / "sandbox-book").exists():
         shutil.rmtree(root / "sandbox-book")
@@ -59,6 +63,27 @@ def demo(workspace: Workspace = None,
     finally:
         sandbox.stop()
     _summary(application, clock, root)
+
+
+def _refuse_a_company_workspace(root: Path, demo_rules: str) -> None:
+    """The demo writes its rules, documents and (with --force) a fresh database into the folder:
+    never into a company's workspace, whose holding area and rules it would mix with or wipe."""
+    if root.exists() and not root.is_dir():
+        raise fail(f"{root} is a file; name a folder (new or empty) for the demo")
+    rules_dir = root / RULES_DIR
+    others = sorted(path.name for path in rules_dir.iterdir()
+                    if path.suffix.lower() in RULES_SUFFIXES and path.is_file()
+                    and not (path.name == Path(demo_rules).name
+                             and DEMO_RULES_MARK in path.read_text(errors="replace"))
+                    ) if rules_dir.is_dir() else []
+    if others:
+        raise fail(f"{root} is a company's workspace ({RULES_DIR}/ holds "
+                   f"{', '.join(others)}); the demo would mix its records into it: run the "
+                   "demo in a new folder, such as --workspace acgate-demo")
+    if os.environ.get("ACGATE_DATABASE_URL"):
+        raise fail("ACGATE_DATABASE_URL is set: the demo would put its records into that "
+                   "database; the demo keeps its own (acgate.db in its folder), so unset "
+                   "ACGATE_DATABASE_URL to run it")
 
 
 def _summary(application: object, clock: SettableClock, root: Path) -> None:

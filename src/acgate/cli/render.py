@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from acgate.service.ingest import IngestReport
@@ -17,6 +18,12 @@ OUTCOME_STYLE = {"held": "bold red", "waiting": "yellow", "ready": "green", "syn
                  "tracked": "blue", "rejected": "dim", "superseded": "dim"}
 
 
+def plain(value: object) -> str:
+    """A value from a source system or a person, shown as written: `[/b]` in a document id,
+    a party name or a reason is text, not rich markup (which would hide it or crash)."""
+    return escape(str(value))
+
+
 def age_text(delta: dt.timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours:.0f}h" if hours < 48 else f"{hours / 24:.0f}d"
@@ -24,7 +31,7 @@ def age_text(delta: dt.timedelta) -> str:
 
 def ingest_report(console: Console, report: IngestReport, title: str = "Intake") -> None:
     console.print(
-        f"[bold]{title}[/]: {report.received} received, {report.new_versions} new versions "
+        f"[bold]{plain(title)}[/]: {report.received} received, {report.new_versions} new versions "
         f"({report.new_documents} new documents), {report.redeliveries} redeliveries, "
         f"{report.stale} stale, {report.refused} refused"
     )
@@ -32,7 +39,7 @@ def ingest_report(console: Console, report: IngestReport, title: str = "Intake")
         console.print("  outcomes: " + ", ".join(
             f"[{OUTCOME_STYLE.get(k, '')}]{k}[/] {v}" for k, v in sorted(report.outcomes.items())))
     for problem in report.problems[:20]:
-        console.print(f"  [red]x[/] {problem}", highlight=False)
+        console.print(f"  [red]x[/] {plain(problem)}", highlight=False)
     if report.problem_count > 20:
         console.print(f"  ... and {report.problem_count - 20} more problems (use --json)")
 
@@ -43,22 +50,24 @@ def codes_table(title: str, counts: Counter[tuple[str, str]]) -> Table:
     table.add_column("owner")
     table.add_column("records", justify="right")
     for (code, owner), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        table.add_row(code, owner, str(count))
+        table.add_row(plain(code), plain(owner), str(count))
     return table
 
 
 def queue_table(rows: list[QueueRow], now: dt.datetime, total: int) -> Table:
     table = Table(title=f"Holding area: {len(rows)} of {total} records", show_lines=False)
     for column in ("record", "v", "outcome", "owner", "age", "findings"):
-        table.add_column(column, overflow="fold")
+        # A record's reference is copied into `acgate trace`: it is never broken over lines
+        # (the owner and the findings wrap instead).
+        table.add_column(column, overflow="fold", no_wrap=column in ("record", "v", "age"))
     for row in rows:
         codes = ", ".join(dict.fromkeys(f.code.value for f in row.findings
                                         if f.outcome.value != "ready")) or "-"
         owner = row.owner or "-"
         if row.assignee:
             owner += f" ({row.assignee})"
-        table.add_row(str(row.identity), str(row.version or "-"),
-                      f"[{OUTCOME_STYLE[row.outcome.value]}]{row.outcome.value}[/]", owner,
+        table.add_row(plain(row.identity), str(row.version or "-"),
+                      f"[{OUTCOME_STYLE[row.outcome.value]}]{row.outcome.value}[/]", plain(owner),
                       age_text(row.age(now)), codes)
     return table
 
@@ -66,10 +75,11 @@ def queue_table(rows: list[QueueRow], now: dt.datetime, total: int) -> Table:
 def trace_view(console: Console, trace: Trace) -> None:
     data = trace.as_dict()
     style = OUTCOME_STYLE.get(data["outcome"], "")
-    console.rule(f"[bold]{data['identity']}[/]")
-    console.print(f"company {data['company']} · outcome [{style}]{data['outcome']}[/] · owner "
-                  f"{data['owner'] or '-'} · assignee {data['assignee'] or '-'} · AutoCount "
-                  f"{data['autocount_doc_no'] or '(not synced)'} · changed after sync: "
+    console.rule(f"[bold]{plain(data['identity'])}[/]")
+    console.print(f"company {plain(data['company'])} · outcome [{style}]{data['outcome']}[/] · "
+                  f"owner {plain(data['owner'] or '-')} · assignee {plain(data['assignee'] or '-')}"
+                  f" · AutoCount {plain(data['autocount_doc_no'] or '(not synced)')} · "
+                  "changed after sync: "
                   f"{'yes' if data['changed_after_sync'] else 'no'}", highlight=False)
     _versions(console, data["versions"])
     _findings(console, data["findings"])
@@ -80,8 +90,9 @@ def trace_view(console: Console, trace: Trace) -> None:
         for column in ("at", "worker", "action", "result", "AutoCount", "message"):
             table.add_column(column, overflow="fold")
         for a in data["sync_attempts"]:
-            table.add_row(a["at"], a["worker"] or "-", a["action"], a["result"],
-                          a["doc_no"] or "-", a["message"] or "")
+            table.add_row(*(plain(value) for value in (
+                a["at"], a["worker"] or "-", a["action"], a["result"], a["doc_no"] or "-",
+                a["message"] or "")))
         console.print(table)
     console.print("[bold]Timeline[/]")
     for event in data["events"]:
@@ -90,7 +101,7 @@ def trace_view(console: Console, trace: Trace) -> None:
         if extra.get("previous_outcome") != extra.get("outcome") and extra.get("outcome"):
             moved = f" [{extra.get('previous_outcome') or 'new'} -> {extra['outcome']}]"
         console.print(f"  {event['at']}  {event['actor']:<18} {event['kind']:<14} "
-                      f"{event['reason'] or ''}{moved}", highlight=False)
+                      f"{event['reason'] or ''}{moved}", highlight=False, markup=False)
 
 
 def _versions(console: Console, versions: list[dict[str, Any]]) -> None:
@@ -100,9 +111,10 @@ def _versions(console: Console, versions: list[dict[str, Any]]) -> None:
     for v in versions:
         approval = v["approval"]
         approved = f"{approval.get('by')} for v{approval.get('version')}" if approval else "-"
-        table.add_row(str(v["version"] or v["updated_at"]), v["received_at"], v["origin"] or "-",
-                      v["status"] or "-", approved, v["state"] + (" (synced)" if v["synced"]
-                                                                   else ""), v["outcome"] or "-")
+        table.add_row(*(plain(value) for value in (
+            v["version"] or v["updated_at"], v["received_at"], v["origin"] or "-",
+            v["status"] or "-", approved, v["state"] + (" (synced)" if v["synced"] else ""),
+            v["outcome"] or "-")))
     console.print(table)
 
 
@@ -113,14 +125,23 @@ def _findings(console: Console, findings: list[dict[str, Any]]) -> None:
     console.print("[bold]Findings[/]")
     for f in findings:
         style = OUTCOME_STYLE.get(f["outcome"], "")
-        console.print(f"  [{style}]{f['code']}[/] ({f['gap']}, owner {f['owner']}"
-                      f"{', released by ' + f['released_by'] if f.get('released_by') else ''}): "
-                      f"{f['message']}", highlight=False)
+        released = f", released by {f['released_by']}" if f.get("released_by") else ""
+        console.print(f"  [{style}]{f['code']}[/] "
+                      + plain(f"({f['gap']}, owner {f['owner']}{released}): {f['message']}"),
+                      highlight=False)
         if f.get("field"):
-            console.print(f"      field {f['field']}: source {f.get('source_value')!s} "
-                          f"expected {f.get('expected')!s}", highlight=False)
+            console.print(f"      {_field_line(f)}", highlight=False, markup=False)
         for s in f.get("suggestions", []):
-            console.print(f"      -> {s['label']}", highlight=False)
+            console.print(f"      -> {s['label']}", highlight=False, markup=False)
+
+
+def _field_line(finding: dict[str, Any]) -> str:
+    """`field lines[0].uom_rate: source 12 expected 24`, leaving out what is not known (a
+    finding with no source value or no expected value does not print `None`)."""
+    known = [f"{label} {finding[key]}" for key, label in (("source_value", "source"),
+                                                          ("expected", "expected"))
+             if finding.get(key) is not None]
+    return f"field {finding['field']}" + (": " + " ".join(known) if known else "")
 
 
 def _mapping(console: Console, data: dict[str, Any]) -> None:
@@ -129,8 +150,8 @@ def _mapping(console: Console, data: dict[str, Any]) -> None:
         for column in ("field", "source", "AutoCount", "by"):
             table.add_column(column, overflow="fold")
         for m in data["mapped"]:
-            table.add_row(m["field"], m["source_value"] or "(none)", m["autocount_value"],
-                          m["rule"])
+            table.add_row(*(plain(value) for value in (
+                m["field"], m["source_value"] or "(none)", m["autocount_value"], m["rule"])))
         console.print(table)
     if data["conversions"]:
         table = Table(title="UOM conversion")
@@ -138,20 +159,24 @@ def _mapping(console: Console, data: dict[str, Any]) -> None:
                        "AutoCount rate", "source rate", "qty", "base qty"):
             table.add_column(column, overflow="fold")
         for c in data["conversions"]:
-            table.add_row(c["field"], c["item"], c["source_uom"], c["alias"] or "-",
-                          c["autocount_uom"], c["autocount_rate"], c["source_rate"] or "-",
-                          c["qty"], f"{c['base_qty']} {c['base_uom']}")
+            table.add_row(*(plain(value) for value in (
+                c["field"], c["item"], c["source_uom"], c["alias"] or "-", c["autocount_uom"],
+                c["autocount_rate"], c["source_rate"] or "-", c["qty"],
+                f"{c['base_qty']} {c['base_uom']}")))
         console.print(table)
 
 
 def _duplicates_and_ledger(console: Console, data: dict[str, Any]) -> None:
     for check in data["duplicate_checks"]:
         found = ", ".join(check["found"]) or "none found"
-        console.print(f"  duplicate check ({check['kind']}): {found}", highlight=False)
+        console.print(f"  duplicate check ({check['kind']}): {found}", highlight=False,
+                      markup=False)
     ledger = data["fulfilment"]
     for entry in ledger["fulfils"]:
         console.print(f"  line {entry['line']} {entry['relation']}s {entry['target']} line "
-                      f"{entry['target_line']}: {entry['base_qty']} base units", highlight=False)
+                      f"{entry['target_line']}: {entry['base_qty']} base units", highlight=False,
+                      markup=False)
     for relation, lines in ledger["fulfilled_by"].items():
         shown = ", ".join(f"line {line}: {qty}" for line, qty in lines.items())
-        console.print(f"  {relation} against this document: {shown}", highlight=False)
+        console.print(f"  {relation} against this document: {shown}", highlight=False,
+                      markup=False)

@@ -66,13 +66,18 @@ SANDBOX_KEY_ENV = "ACGATE_SANDBOX_KEY"
 SANDBOX_KEY = "sandbox-bridge-key"
 
 
+DEMO_RULES_MARK = "# The demo's AutoCount: the sandbox book"
+"""A line `install_rules` writes into the demo's rules file: how a demo workspace is known
+(`acgate demo --force` replaces only such a workspace)."""
+
+
 def install_rules(root: Path, plan: dict[str, Any], sandbox_url: str) -> None:
     """Put the demo company's rules file into the workspace, pointed at the sandbox book."""
     (root / "rules").mkdir(parents=True, exist_ok=True)
     source = demo_data() / plan["rules"]
     text = source.read_text()
     text += (
-        "\n# The demo's AutoCount: the sandbox book (bridge profile) that `acgate demo` started."
+        f"\n{DEMO_RULES_MARK} (bridge profile) that `acgate demo` started."
         "\n# Serve it again with `acgate sandbox --master <master.xlsx> --data sandbox-book "
         f"--port {sandbox_url.rsplit(':', 1)[1]}`\n# and {SANDBOX_KEY_ENV}={SANDBOX_KEY} "
         "in the environment.\n"

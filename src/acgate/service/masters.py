@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
 from acgate.domain.codes import Outcome
 from acgate.domain.masterdata import MasterData
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import recheck
-from acgate.sources.masterdata import dump_master_data_json, load_master_data
+from acgate.sources.masterdata import (
+    dump_master_data_json,
+    load_master_files,
+)
 from acgate.storage.store import Store
 
 
@@ -29,9 +33,14 @@ def save_master(store: Store, directory: CompanyDirectory, company: str, master:
                            f"master data reloaded from {loaded_from}", only_changes=True))
 
 
-def load_master(store: Store, directory: CompanyDirectory, company: str | None, path: Path,
-                now: dt.datetime, actor: str, table: str | None = None) -> tuple[MasterData, int]:
-    """Replace a company's master data from an export file; see `save_master`."""
+def load_master(store: Store, directory: CompanyDirectory, company: str | None,
+                path: Path | Sequence[Path], now: dt.datetime, actor: str,
+                table: str | None = None) -> tuple[MasterData, int]:
+    """Replace a company's master data from an export: one file, or the files of one export
+    read together (the CSV files of its tables); see `save_master`. `table` names the table of
+    a single CSV file whose name does not say it."""
     company = directory.company_of(company)
-    master = load_master_data(path, table)
-    return master, save_master(store, directory, company, master, path.name, now, actor)
+    paths = [path] if isinstance(path, Path) else list(path)
+    master = load_master_files([(p, table) for p in paths])
+    loaded_from = ", ".join(p.name for p in paths)
+    return master, save_master(store, directory, company, master, loaded_from, now, actor)

@@ -36,6 +36,7 @@ class UnknownDocument(ReviewError):
 class MappingResult:
     rechecked: int
     moved_on: list[str]  # identities that left held/waiting because of the mapping
+    replaced: str | None = None  # the AutoCount code the source code was mapped to before
 
 
 def find_document(repo: Repository, ref: str) -> StoredDocument:
@@ -163,6 +164,10 @@ class Review:
             return verdicts[0]
 
     def assign(self, ref: str, actor: str, assignee: str, reason: str | None = None) -> None:
+        assignee = assignee.strip()
+        if not assignee:
+            # A record assigned to nobody by name would sit in nobody's queue.
+            raise ReviewError("name the person to assign it to; the name is blank")
         now = self.clock()
         with self.store.transaction() as repo:
             stored = find_document(repo, ref)
@@ -172,7 +177,8 @@ class Review:
                                        {"assignee": assignee, "previous": stored.assignee})])
 
     def comment(self, ref: str, actor: str, text: str) -> None:
-        _require_reason(text, "comment")
+        if not text or not text.strip():
+            raise ReviewError("a comment needs its text: write the note")
         now = self.clock()
         with self.store.transaction() as repo:
             stored = find_document(repo, ref)
@@ -184,6 +190,10 @@ class Review:
         """Add a mapping and re-check, at once, every open record that waited on it."""
         now = self.clock()
         company = self.directory.company_of(company)
+        if not source_code.strip():
+            # As in a rules file: a mapping of the empty word answers no record and hides typos.
+            raise ReviewError(f"a {table.value} mapping needs the source's code or word; it is "
+                              "blank")
         with self.store.transaction() as repo:
             checks = self.directory.get(repo, company)
             if table is Table.UOM:
@@ -200,6 +210,8 @@ class Review:
                     f"{company}; load the master data that has it, or choose an existing code"
                 )
             source = source_code.strip()
+            before_code = checks.rules.mappings.table(table).get(source)
+            replaced = before_code if before_code not in (None, target_code) else None
             repo.put_mapping(company, table, source, target_code, actor, now, reason)
             repo.append_events([{
                 "document_id": None, "version_id": None, "company": company, "at": now,
@@ -215,7 +227,7 @@ class Review:
         moved = [str(v.work.identity) for v in verdicts
                  if before[v.work.document_id] in (Outcome.HELD, Outcome.WAITING)
                  and v.outcome not in (Outcome.HELD, Outcome.WAITING)]
-        return MappingResult(len(verdicts), moved)
+        return MappingResult(len(verdicts), moved, replaced)
 
     def waiting_on(self, company: str, table: Table, source_code: str) -> int:
         """How many held or waiting records have a finding that a mapping of `source_code` in
