@@ -331,13 +331,17 @@ def test_a_reference_a_new_version_gave_up_is_free_for_the_next_document_in_its_
     assert outcome(app, "SO-2") is Outcome.READY
 
 
+def add_company(app: App, name: str) -> None:
+    """A second company in the workspace, whose documents come from the same shop."""
+    (app.root / "rules" / f"{name}.yaml").write_text(
+        RULES_YAML.replace("company: acme", f"company: {name}"))
+    app.directory.rules.update(load_rules_dir(app.root / "rules"))
+    load_master(app.store, app.directory, name, app.root / "master.json", app.clock(), "setup")
+
+
 def test_a_document_never_follows_another_companys_document_of_the_same_identity(
         app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget) -> None:
-    # A second company in the workspace, whose documents come from the same shop.
-    (app.root / "rules" / "other.yaml").write_text(
-        RULES_YAML.replace("company: acme", "company: other"))
-    app.directory.rules.update(load_rules_dir(app.root / "rules"))
-    load_master(app.store, app.directory, "other", app.root / "master.json", app.clock(), "setup")
+    add_company(app, "other")
     ingest(app, files, order("SO-1", company=COMPANY))
     dispatcher.run_once()
     assert outcome(app, "SO-1") is Outcome.SYNCED
@@ -356,10 +360,7 @@ def test_a_document_never_follows_another_companys_document_of_the_same_identity
 
 def test_an_invoice_never_transfers_from_another_companys_order(
         app: App, files: Files, dispatcher: Dispatcher, book: MemoryTarget) -> None:
-    (app.root / "rules" / "other.yaml").write_text(
-        RULES_YAML.replace("company: acme", "company: other"))
-    app.directory.rules.update(load_rules_dir(app.root / "rules"))
-    load_master(app.store, app.directory, "other", app.root / "master.json", app.clock(), "setup")
+    add_company(app, "other")
     ingest(app, files, order("SO-1", company=COMPANY))
     dispatcher.run_once()
 
@@ -371,3 +372,22 @@ def test_an_invoice_never_transfers_from_another_companys_order(
     assert outcome(app, "INV-1") is Outcome.SYNCED
     posted = book.documents[(DocType.SALES_INVOICE, stored(app, "INV-1").autocount_doc_no or "")]
     assert [line.transfer for line in posted.lines] == [None]
+
+
+def test_a_document_of_one_company_sent_for_another_is_refused_and_kept(
+        app: App, files: Files) -> None:
+    add_company(app, "other")
+    ingest(app, files, order("SO-1", company=COMPANY, lines=[line(qty="2")]))
+
+    report = ingest(app, files, order("SO-1", company="other", version=2,
+                                      lines=[line(qty="9")]), name="other.jsonl")
+
+    # acme's order stays acme's, at its version, with its content.
+    assert report.refused == 1 and report.new_versions == 0
+    [problem] = report.problems
+    assert problem.kind == "conflict" and problem.problems[0].path == "company"
+    assert "company acme" in problem.problems[0].problem
+    assert stored(app, "SO-1").company == COMPANY and stored(app, "SO-1").version == 1
+    refused = [e for e in events(app, "SO-1") if e["kind"] == "refused"]
+    assert len(refused) == 1 and "company other" in refused[0]["reason"]
+    assert '"qty": "9"' in refused[0]["data"]["raw"]

@@ -295,6 +295,11 @@ class _Batch:
         if identity in self.pending:
             self._flush()  # two versions of one document in a batch: judge them in order
             self.stored.update(self.repo.by_identities([identity]))
+        stored = self.stored.get(identity)
+        if stored is not None and stored.company != company:
+            self._other_company(record, identity, stored, company,
+                                parsed if isinstance(parsed, list) else [])
+            return
         if isinstance(parsed, list):
             self._take_invalid(record, identity, company, parsed)
         else:
@@ -344,14 +349,33 @@ class _Batch:
     # ---- outcomes of classification ------------------------------------------------------------
     def _conflict(self, record: RawRecord, identity: Identity, stored: StoredDocument,
                   key: VersionKey, problems: list[FieldProblem]) -> None:
+        self._refused_beside(
+            record, identity, stored,
+            f"{key.describe()} arrived again with different content; the stored version stands",
+            FieldProblem("version", f"{key.describe()} is already stored with different content",
+                         "send the change as a newer version"), problems)
+
+    def _other_company(self, record: RawRecord, identity: Identity, stored: StoredDocument,
+                       company: str, problems: list[FieldProblem]) -> None:
+        # The identity is the source's (source, type, id): one document, in one company's book.
+        # Taking this as its next version would move that company's record into this one's.
+        self._refused_beside(
+            record, identity, stored,
+            f"arrived for company {company}, but this is company {stored.company}'s document; "
+            "its versions stand",
+            FieldProblem("company", f"{identity} is already a document of company "
+                         f"{stored.company}", f"send it with company {stored.company}, or "
+                         f"under an id of its own for company {company}"), problems)
+
+    def _refused_beside(self, record: RawRecord, identity: Identity, stored: StoredDocument,
+                        reason: str, problem: FieldProblem,
+                        problems: list[FieldProblem]) -> None:
+        """Refused, and kept as sent on the timeline of the stored document it collided with."""
         self.report.refused += 1
-        self._event(stored.id, "refused", f"{key.describe()} arrived again with "
-                    "different content; the stored version stands",
+        self._event(stored.id, "refused", reason,
                     {"origin": record.origin, "code": Code.INVALID_DOCUMENT.value,
                      "raw": received_text(record)})
-        self._refuse_noted(record, identity, "conflict", [FieldProblem(
-            "version", f"{key.describe()} is already stored with different content",
-            "send the change as a newer version"), *problems])
+        self._refuse_noted(record, identity, "conflict", [problem, *problems])
 
     def _new_version(self, record: RawRecord, identity: Identity, company: str,
                      stored: StoredDocument | None, key: VersionKey, digest: str | None,
