@@ -40,7 +40,7 @@ def assess(doc: Document, history: History, company: Company, facts: Facts,
     check_target(run)
     check_duplicate_party(run)
     check_duplicate_document(run)
-    check_fulfilment(run)
+    check_fulfilment(run, counts=meaning in _LEDGER_MEANINGS)
     sink.items.extend(history.carried)
 
     # A released waiting finding no longer keeps the record waiting, so it cannot expire.

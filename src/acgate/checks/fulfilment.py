@@ -12,7 +12,7 @@ from decimal import Decimal
 from acgate.checks.context import Run
 from acgate.checks.mapping import base_quantity
 from acgate.domain.codes import Code
-from acgate.domain.documents import Identity, TradeDocument
+from acgate.domain.documents import DocType, Identity, TradeDocument
 from acgate.domain.ledger import Contribution, Relation, is_order, relation
 from acgate.domain.values import canonical_decimal
 
@@ -23,7 +23,14 @@ _CAP_WORDS = {
 }
 
 
-def check_fulfilment(run: Run) -> None:
+# PARTIAL_DELIVERY is about goods moved: a purchase order taking part of a request is not one.
+_DELIVERIES = frozenset({DocType.DELIVERY_ORDER, DocType.GOODS_RECEIVED})
+
+
+def check_fulfilment(run: Run, counts: bool = True) -> None:
+    """`counts`: whether the document's status lets it count in the ledger; one cancelled or
+    held by its own status still records its lines (for the trace) but fulfils nothing, so it
+    neither leaves an order open nor crosses it."""
     doc = run.doc
     if not isinstance(doc, TradeDocument):
         return
@@ -43,7 +50,7 @@ def check_fulfilment(run: Run) -> None:
         per_line[ref.line] = per_line.get(ref.line, Decimal(0)) + qty
         fields[(target, ref.line)] = f"lines[{index}].qty"
     for (target, kind), quantities in mine.items():
-        if kind is not Relation.OTHER:
+        if counts and kind is not Relation.OTHER:
             _check_target(run, target, kind, quantities, fields)
 
 
@@ -85,7 +92,7 @@ def _check_target(run: Run, target: Identity, kind: Relation, mine: dict[int, De
                 field=fields[(target, target_line)], source_value=canonical_decimal(qty),
                 expected=f"at most {canonical_decimal(outstanding)}",
             )
-    if kind is Relation.FULFIL:
+    if kind is Relation.FULFIL and run.doc.type in _DELIVERIES:
         open_lines = [
             (line, ordered - before.get(line, Decimal(0)) - mine.get(line, Decimal(0)))
             for line, ordered in sorted(caps.items()) if ordered is not None

@@ -200,6 +200,29 @@ def test_a_cancelled_delivery_is_not_counted() -> None:
     assert codes(gate.receive(delivery(2, "24"))) == []
 
 
+def test_a_delivery_that_does_not_count_says_nothing_of_the_order() -> None:
+    gate = Gate()
+    gate.receive(order())
+
+    # Half the order, then cancelled or on hold at the source: the order is not "left open
+    # after this delivery" by it, nor crossed by it.
+    assert codes(gate.receive(delivery(1, "12", status="cancelled"))) == []
+    assert codes(gate.receive(delivery(2, "30", status="on_hold"))) == [Code.SOURCE_EXCEPTION]
+
+
+def test_a_purchase_order_for_part_of_a_request_is_no_partial_delivery() -> None:
+    gate = Gate()
+    gate.receive(trade("purchase_request", id="PR-1", lines=[line(1, qty="2")]))  # 24 PCS
+
+    part = trade("purchase_order", id="PO-1", lines=[line(1, qty="10", uom="pcs", based_on_line={
+        "type": "purchase_request", "id": "PR-1", "line": 1})])
+    assert codes(gate.receive(part)) == []
+    # It still counts against the request: ordering more than was requested is held.
+    over = trade("purchase_order", id="PO-2", lines=[line(1, qty="20", uom="pcs", based_on_line={
+        "type": "purchase_request", "id": "PR-1", "line": 1})])
+    assert codes(gate.receive(over)) == [Code.OVER_FULFILMENT]
+
+
 def test_a_delivery_rejected_by_a_person_is_no_longer_counted() -> None:
     gate = Gate()
     gate.receive(order())
