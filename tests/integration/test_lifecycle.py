@@ -391,3 +391,18 @@ def test_a_document_of_one_company_sent_for_another_is_refused_and_kept(
     refused = [e for e in events(app, "SO-1") if e["kind"] == "refused"]
     assert len(refused) == 1 and "company other" in refused[0]["reason"]
     assert '"qty": "9"' in refused[0]["data"]["raw"]
+
+
+def test_a_finding_cleared_while_the_record_stays_held_is_on_its_timeline(
+        app: App, files: Files, dispatcher: Dispatcher) -> None:
+    ingest(app, files, order("SO-1"), delivery("DO-1", "SO-1", branch="Ipoh"))
+    assert sorted(codes(app, "DO-1")) == ["DEPENDENCY_PENDING", "LOCATION_UNMAPPED"]
+    before = len(events(app, "DO-1"))
+
+    dispatcher.run_once()  # SO-1 syncs; DO-1 no longer waits for it, but Ipoh still holds it
+
+    assert outcome(app, "DO-1") is Outcome.HELD
+    assert codes(app, "DO-1") == ["LOCATION_UNMAPPED"]
+    [event] = events(app, "DO-1")[before:]
+    assert "depends on synced" in event["reason"]
+    assert [f["code"] for f in event["data"]["findings"]] == ["LOCATION_UNMAPPED"]

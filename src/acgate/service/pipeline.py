@@ -226,6 +226,7 @@ def record(repo: Repository, verdicts: list[Verdict], now: dt.datetime,
     """Store findings, duplicate keys, ledger lines and one event per record."""
     # A document seen for the first time has no earlier rows to replace.
     doc_ids = [v.work.document_id for v in verdicts if v.work.previous is not None]
+    before = _codes_before(repo, doc_ids) if only_changes else {}
     repo.replace_findings(doc_ids, [row for v in verdicts for row in finding_rows(v)])
     repo.replace_keys(doc_ids, [
         {"document_id": v.work.document_id, "company": v.work.company,
@@ -238,7 +239,7 @@ def record(repo: Repository, verdicts: list[Verdict], now: dt.datetime,
         for v in verdicts for c in v.contributions
     ])
     repo.append_events([_event(v, now) for v in verdicts
-                        if not only_changes or _changed(v)])
+                        if not only_changes or _changed(v, before)])
 
 
 def _reference_of(verdict: Verdict) -> str:
@@ -252,10 +253,19 @@ def _codes(findings: list[Finding]) -> list[str]:
     return sorted({f.code.value for f in findings})
 
 
-def _changed(verdict: Verdict) -> bool:
-    previous = verdict.work.previous
-    return previous is None or previous.outcome is not verdict.outcome or \
-        verdict.work.event_kind != "rechecked"
+def _codes_before(repo: Repository, doc_ids: list[int]) -> dict[int, set[str]]:
+    return {doc_id: {row.code for row in rows}
+            for doc_id, rows in repo.findings_of(doc_ids).items()}
+
+
+def _changed(verdict: Verdict, codes_before: dict[int, set[str]]) -> bool:
+    """Whether a re-check changed the record: its outcome, or a finding raised or cleared
+    (a dependency that synced while a mapping still holds the record is part of its trace)."""
+    work = verdict.work
+    if work.previous is None or work.previous.outcome is not verdict.outcome or \
+            work.event_kind != "rechecked":
+        return True
+    return codes_before.get(work.document_id, set()) != {f.code.value for f in verdict.findings}
 
 
 def _event(verdict: Verdict, now: dt.datetime) -> dict[str, Any]:
