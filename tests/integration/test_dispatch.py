@@ -840,6 +840,29 @@ def test_version_policies_block_and_review_hold_the_change_without_calling_autoc
     assert stored(app, "SO-1").autocount_doc_no == number
 
 
+def test_new_document_for_an_order_that_went_down_is_held_at_once_and_a_release_updates_it(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    configure(app, {"types": {"sales_order": {"version_policy": "new_document"}}})
+    number = _synced_order(app, files, dispatcher)
+    # A further sales order can only add quantities: 2 -> 1 cannot be said as one.
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="1")]), name="v2.jsonl")
+
+    assert outcome(app, "SO-1") is Outcome.HELD
+    changed = finding(app, "SO-1", "CHANGED_AFTER_SYNC")
+    assert "only when quantities are added" in changed["message"]
+    assert [s["action"] for s in changed["suggestions"]] == ["release", "fix_source"]
+    assert dispatcher.run_once().calls == 0
+
+    app.review.release("SO-1", "mei.ling", "the customer took one less; update it")
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, number)]
+    assert attempts(app, "SO-1")[-1] == ("update", "accepted")
+    assert [ln.qty for ln in book.documents[(DocType.SALES_ORDER, number)].lines or ()] == [
+        Decimal(1)]
+    assert len(book.documents) == 1
+
+
 def test_cancel_policy_reverse_voids_the_autocount_document(
         app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
     number = _synced_order(app, files, dispatcher)

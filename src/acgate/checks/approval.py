@@ -11,6 +11,7 @@ from acgate.domain.codes import Code, Outcome
 from acgate.domain.diff import FieldChange, diff
 from acgate.domain.documents import Document, TradeDocument, canonical_json
 from acgate.domain.findings import Suggestion
+from acgate.domain.posting import NOTE_ADJUSTED, NotAnAddition, added_quantities
 from acgate.domain.rules import CancelPolicy, VersionPolicy
 from acgate.domain.values import canonical_decimal
 
@@ -107,14 +108,35 @@ def check_after_sync(run: Run, meaning: str | None) -> bool:
         return False
     policy = type_rules.version_policy
     shown = "; ".join(str(c) for c in changes[:12]) + ("; ..." if len(changes) > 12 else "")
+    unpostable = _not_a_new_document(run) if policy is VersionPolicy.NEW_DOCUMENT else None
     run.sink.add(
         Code.CHANGED_AFTER_SYNC,
-        f"changed after it synced as {number} (version policy {policy.value}): {shown}",
+        f"changed after it synced as {number} (version policy {policy.value}): {shown}"
+        + (f"; {unpostable}" if unpostable else ""),
         field=_document_path(changes[0].field, run.doc), source_value=changes[0].after,
         expected=changes[0].before,
-        outcome=Outcome.READY if policy in _ACTING else Outcome.HELD,
+        outcome=Outcome.READY if policy in _ACTING and not unpostable else Outcome.HELD,
+        suggestions=[Suggestion(f"release it to update {number} in AutoCount in place",
+                                "release"),
+                     Suggestion("or have the source send a version that only adds quantities",
+                                "fix_source")] if unpostable else [],
     )
     return True
+
+
+def _not_a_new_document(run: Run) -> str | None:
+    """Why the change cannot go as a further document of its type (said now, not at sync)."""
+    doc, synced = run.doc, run.history.synced
+    if not isinstance(doc, TradeDocument) or not isinstance(synced, TradeDocument) \
+            or doc.type in NOTE_ADJUSTED:
+        return None
+    try:
+        added_quantities({line.line: (line.qty, line.unit_price) for line in synced.lines},
+                         [(line.line, line.qty, line.unit_price) for line in doc.lines],
+                         doc.type)
+    except NotAnAddition as error:
+        return str(error)
+    return None
 
 
 _LINE_KEY = re.compile(r"^lines\[line=(-?\d+)\]")

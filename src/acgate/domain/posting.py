@@ -73,3 +73,37 @@ class Posting:
     agent: str | None = None
     terms: str | None = None
     location: str | None = None
+
+
+# new_document on these types posts the change as a credit or debit note; on any other type
+# as a further document of its type, which can only add quantities (AutoCount has no note to
+# take a decrease or a new price there).
+NOTE_ADJUSTED = frozenset({DocType.SALES_INVOICE, DocType.CASH_SALE})
+
+
+class NotAnAddition(ValueError):
+    """A change since sync that a further document of the same type cannot say."""
+
+
+def added_quantities(before: dict[int, tuple[Decimal, Decimal | None]],
+                     after: list[tuple[int, Decimal, Decimal | None]],
+                     doc_type: DocType) -> dict[int, Decimal]:
+    """The quantity each line (`line`, `qty`, `unit_price`) added since the synced version
+    (`before`, by line number), for new_document on a type without notes."""
+    removed = sorted(set(before) - {line for line, _, _ in after})
+    if removed:
+        raise NotAnAddition(
+            f"line {removed[0]} was removed; a {doc_type.value} change can be posted as a new "
+            "document only when quantities are added")
+    added: dict[int, Decimal] = {}
+    for line, qty, unit_price in after:
+        old_qty, old_price = before.get(line, (Decimal(0), unit_price))
+        if qty < old_qty or old_price != unit_price:
+            raise NotAnAddition(
+                f"line {line} went down or changed price; a {doc_type.value} change can be "
+                "posted as a new document only when quantities are added")
+        if qty > old_qty:
+            added[line] = qty - old_qty
+    if not added:
+        raise NotAnAddition("nothing was added since the synced version")
+    return added

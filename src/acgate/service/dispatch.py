@@ -34,7 +34,14 @@ from acgate.checks.posting import NotPostable, build_posting, idempotency_key
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocRef, DocType, TradeDocument
 from acgate.domain.findings import Finding, Suggestion
-from acgate.domain.posting import Posting, PostingLine, Transfer
+from acgate.domain.posting import (
+    NOTE_ADJUSTED,
+    NotAnAddition,
+    Posting,
+    PostingLine,
+    Transfer,
+    added_quantities,
+)
 from acgate.domain.rules import Numbering, RetryRule
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import followers, parse_raw, recheck
@@ -81,11 +88,17 @@ def budget_wait(target: Target) -> float:
     return max(0.0, rate.reset_after - (time.monotonic() - rate.seen_at))
 
 
-def action_of(codes: set[str], policy: str | None, synced: bool) -> str:
+def action_of(codes: set[str], policy: str | None, synced: bool,
+              released: frozenset[str] = frozenset()) -> str:
+    """What the outbox asks of AutoCount. A change after sync that a person released (the
+    policy held it: block, review, or a new_document that cannot be said as one) updates the
+    AutoCount document in place."""
     if not synced:
         return "post"
     if Code.CANCELLED_AFTER_SYNC.value in codes:
         return "void"
+    if Code.CHANGED_AFTER_SYNC.value in released:
+        return "update"
     return {"update": "update", "reverse": "reverse", "new_document": "adjust"}.get(
         policy or "", "update")
 
@@ -123,9 +136,11 @@ class Dispatcher:
             for row in ready:
                 stored = documents[row.id]
                 codes = {f.code for f in findings.get(row.id, [])}
+                released = frozenset(f.code for f in findings.get(row.id, []) if f.released_by)
                 policy = self.directory.rules[row.company].for_type(
                     stored.identity.type).version_policy.value
-                action = action_of(codes, policy, stored.synced_version_id is not None)
+                action = action_of(codes, policy, stored.synced_version_id is not None,
+                                   released)
                 rows.append({
                     "document_id": row.id, "version_id": row.current_version_id,
                     "company": row.company, "action": action,
@@ -513,23 +528,20 @@ def adjustment(posting: Posting, synced: Any) -> Posting:
     line at qty 1; any other type's change goes as a further document of its type carrying only
     the added quantities (AutoCount has no credit note there, so a decrease cannot be said this
     way: use the reverse or review policy for it)."""
-    before = {line.line: line for line in synced.lines} if isinstance(synced, TradeDocument) \
-        else {}
-    if posting.doc_type in (DocType.SALES_INVOICE, DocType.CASH_SALE):
+    if posting.doc_type in NOTE_ADJUSTED:
+        before = {line.line: line for line in synced.lines} \
+            if isinstance(synced, TradeDocument) else {}
         return _note(posting, before)
-    lines = []
-    for line in posting.lines:
-        old = before.get(line.line)
-        added = line.qty - (old.qty if old else Decimal(0))
-        if added < 0 or (old is not None and old.unit_price != line.unit_price):
-            raise NotPostable(
-                f"line {line.line} went down or changed price; a {posting.doc_type.value} "
-                "change can be posted as a new document only when quantities are added")
-        if added:
-            lines.append(dataclasses.replace(line, qty=added, transfer=None))
-    if not lines:
-        raise NotPostable("nothing was added since the synced version")
-    return dataclasses.replace(posting, lines=tuple(lines), doc_no=None,
+    synced_lines = {line.line: (line.qty, line.unit_price) for line in synced.lines} \
+        if isinstance(synced, TradeDocument) else {}
+    try:
+        added = added_quantities(synced_lines, [(line.line, line.qty, line.unit_price)
+                                                for line in posting.lines], posting.doc_type)
+    except NotAnAddition as error:
+        raise NotPostable(str(error)) from None
+    lines = tuple(dataclasses.replace(line, qty=added[line.line], transfer=None)
+                  for line in posting.lines if line.line in added)
+    return dataclasses.replace(posting, lines=lines, doc_no=None,
                                description=f"addition to {posting.reference or 'an order'}")
 
 
