@@ -266,10 +266,12 @@ def check_uom(run: Run, prefix: str, line: Line, item: ItemRecord) -> None:
             f"{item.base_uom} of {item.code}; AutoCount's {uom.uom} holds "
             f"{canonical_decimal(uom.rate)}",
             field=f"{prefix}.uom_rate", source_value=canonical_decimal(line.uom_rate),
-            expected=canonical_decimal(uom.rate),
-            suggestions=[Suggestion("correct the item's UOM setup in AutoCount or the source "
-                                    "conversion, then re-check", "fix_source")],
+            expected=canonical_decimal(uom.rate), suggestions=[_FIX_THE_RATE],
         )
+
+
+_FIX_THE_RATE = Suggestion("correct the item's UOM setup in AutoCount or the source conversion, "
+                           "then re-check", "fix_source")
 
 
 def _check_location(run: Run, doc: TradeDocument, index: int, line: Line,
@@ -318,7 +320,7 @@ def _check_item_document(run: Run, doc: ItemDocument) -> None:
                 f"{canonical_decimal(stated.rate)} base units; AutoCount's {uom.uom} holds "
                 f"{canonical_decimal(uom.rate)} {item.base_uom}",
                 field=f"uoms[{index}].rate", source_value=canonical_decimal(stated.rate),
-                expected=canonical_decimal(uom.rate),
+                expected=canonical_decimal(uom.rate), suggestions=[_FIX_THE_RATE],
             )
 
 

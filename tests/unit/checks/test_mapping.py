@@ -203,6 +203,7 @@ def test_an_item_document_whose_uom_rates_disagree_with_autocount_is_held() -> N
     finding = only(result, Code.UOM_RATE_MISMATCH)
     assert finding.field == "uoms[1].rate"
     assert finding.expected == "12"
+    assert [s.action for s in finding.suggestions] == ["fix_source"]  # its way out
     assert codes(check(item_doc(uoms=[{"uom": "carton", "rate": "12.0"}]))) == []
 
 
