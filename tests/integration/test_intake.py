@@ -214,6 +214,18 @@ def test_a_number_too_large_to_compute_with_is_refused_and_the_batch_goes_on(
     assert codes(app, "SO-2") == ["INVALID_DOCUMENT"] * 2
 
 
+def test_an_invalid_document_names_the_value_it_refused(app: App, files: Files) -> None:
+    report = ingest(app, files, order("SO-1", date="2026-11-31",
+                                      lines=[line(qty="-4")]))
+
+    [problem] = report.problems
+    sent = {p.path: p.value for p in problem.problems}
+    assert sent["date"] == "2026-11-31" and sent["lines[0].qty"] == "-4"
+    findings = trace_of(app, "SO-1").as_dict()["findings"]
+    assert {f["field"]: f["source_value"] for f in findings}["date"] == "2026-11-31"
+    assert report.as_dict()["problems"][0]["problems"][0]["value"] == "2026-11-31"
+
+
 def test_a_csv_batch_reports_bad_rows_by_row_number(app: App, files: Files) -> None:
     header = {"source": "shop", "type": "sales_order", "version": "1", "status": "approved",
               "date": "2026-11-20", "party.code": "C-0042", "lines.item": "WID-100",

@@ -193,6 +193,7 @@ class FieldProblemOut(BaseModel):
     field: str
     problem: str
     fix: str
+    value: str | None = None  # what was sent there, when it was one value
 
 
 class IntakeProblemOut(BaseModel):

@@ -343,9 +343,14 @@ class FieldProblem:
     path: str
     problem: str
     fix: str
+    value: str | None = None  # what was sent there, when it was one value
 
     def __str__(self) -> str:
         return f"{self.path}: {self.problem} ({self.fix})" if self.path else self.problem
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"field": self.path, "problem": self.problem, "fix": self.fix,
+                "value": self.value}
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
@@ -384,8 +389,16 @@ def _problems(error: ValidationError) -> list[FieldProblem]:
         fix = _FIXES.get(item["type"], "correct the value as the contract describes")
         if item["type"] == "enum":
             fix = "use one of: " + ", ".join(t.value for t in DocType)
-        problems.append(FieldProblem(path, message, fix))
+        problems.append(FieldProblem(path, message, fix, _sent(item.get("input"))))
     return problems
+
+
+def _sent(value: Any) -> str | None:
+    """A refused value as text for the trace (`2026-11-31`), unless it is a whole object."""
+    if value is None or isinstance(value, dict | list | tuple | BaseModel):
+        return None
+    text = str(value)
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _is_union_tag(part: int | str) -> bool:

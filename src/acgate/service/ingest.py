@@ -103,8 +103,7 @@ class IngestReport:
             "codes": dict(self.codes), "problem_count": self.problem_count,
             "problems": [
                 {"origin": p.origin, "identity": p.identity, "kind": p.kind, "code": p.code,
-                 "problems": [{"field": x.path, "problem": x.problem, "fix": x.fix}
-                              for x in p.problems]}
+                 "problems": [x.as_dict() for x in p.problems]}
                 for p in self.problems
             ],
         }
@@ -401,7 +400,7 @@ class _Batch:
             "status": doc.status if doc is not None else None,
             "state": "current" if doc is not None else "invalid",
             "approved": bool(doc is not None and approved_as_is(doc)), "problems": [
-                {"field": p.path, "problem": p.problem, "fix": p.fix} for p in problems
+                p.as_dict() for p in problems
             ] or None, "released": {},
         }
         self.report.new_versions += 1
@@ -427,7 +426,7 @@ class _Batch:
             "source_updated_at": key.updated_at, "content_hash": digest,
             "raw": received_text(record), "origin": record.origin, "received_at": self.now,
             "status": status, "state": "stale", "approved": False,
-            "problems": [{"field": p.path, "problem": p.problem, "fix": p.fix}
+            "problems": [p.as_dict()
                          for p in problems] or None, "released": {},
             "outcome": None, "assessment": None,
         }
@@ -443,7 +442,7 @@ class _Batch:
             "company": None, "received_at": self.now, "origin": record.origin,
             "raw": received_text(record) if record.payload is not None or record.text is not None
             else record.problem or "",
-            "problems": [{"field": p.path, "problem": p.problem, "fix": p.fix} for p in problems],
+            "problems": [p.as_dict() for p in problems],
         })
 
     def _refuse_noted(self, record: RawRecord, identity: Identity | None, kind: str,

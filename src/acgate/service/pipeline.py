@@ -117,7 +117,8 @@ def _judge_one(work: Work, company: Company, facts: MemoryFacts, now: dt.datetim
 def _invalid_verdict(work: Work, company: Company, now: dt.datetime) -> Verdict:
     findings = [
         Finding(Code.INVALID_DOCUMENT, Outcome.HELD, company.owner_of[Code.INVALID_DOCUMENT],
-                f"{problem.problem} ({problem.fix})", field=problem.path or None)
+                f"{problem.problem} ({problem.fix})", field=problem.path or None,
+                source_value=problem.value)
         for problem in work.problems
     ]
     outcome = decide(findings)
