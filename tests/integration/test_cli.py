@@ -11,6 +11,7 @@ import pytest
 
 from acgate.autocount.memory import MemoryTarget
 from acgate.bootstrap import App
+from acgate.domain.codes import SPECS, Gap
 from acgate.service.dispatch import Dispatcher
 
 from .support import (
@@ -466,3 +467,26 @@ def test_master_load_from_the_terminal_rechecks_open_records(cli: Cli, app: App,
     missing = cli("master", "load", str(files.folder / "nope.json"))
     assert missing.exit_code != 0
     no_traceback(missing.output)
+
+
+# ---- the demo ---------------------------------------------------------------------------------
+
+def test_the_demo_raises_every_code_of_the_readiness_gaps_and_leaves_a_traceable_queue(
+        tmp_path: Path, clock: Clock) -> None:
+    folder = tmp_path / "acgate-demo"
+    demo = Cli(folder, clock)("demo", "--workspace", str(folder), workspace=False,
+                              env={"ACGATE_NOW": ""})
+    assert demo.exit_code == 0, demo.output
+    no_traceback(demo.output)
+
+    now = Cli(folder, clock)
+    everything = now.json("queue", "--all", "--limit", "0")
+    raised = {f["code"] for record in everything for f in record["findings"]}
+    gaps = {Gap.INTAKE, Gap.STATUS, Gap.MAPPING, Gap.APPROVAL, Gap.TIMING, Gap.DUPLICATES}
+    wanted = {code.value for code, spec in SPECS.items() if spec.gap in gaps}
+    assert wanted - raised == set()
+    # `acgate queue` and `acgate trace` run right after it show the demo's records.
+    held = now.json("queue", "--code", "UOM_RATE_MISMATCH")
+    assert held
+    trace = now.json("trace", held[0]["identity"])
+    assert any(c["source_rate"] for c in trace["conversions"])
