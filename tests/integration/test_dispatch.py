@@ -6,6 +6,7 @@ a target cannot take."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from decimal import Decimal
@@ -336,6 +337,106 @@ def test_a_worker_killed_mid_call_leaves_a_claim_the_next_worker_resolves_by_loo
     assert outcome(app, "SO-1") is Outcome.SYNCED
     [attempt] = trace_of(app, "SO-1").sync_attempts
     assert (attempt["worker"], attempt["result"]) == ("worker-2", "accepted")
+
+
+def test_a_newer_version_arriving_while_the_older_is_being_sent_reaches_autocount(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
+    ingest(app, files, order("SO-1"))
+
+    def newer_version_arrives() -> None:  # the API takes version 2 while AutoCount works
+        dispatcher.on_call = None
+        ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+
+    dispatcher.on_call = newer_version_arrives
+    first = dispatcher.run_once()
+
+    assert first.synced == [(SO_1, "SO-2611-0001")]
+    # Version 1 is what AutoCount holds; version 2 is not taken for synced: it is a change
+    # after sync, and the order's policy (update) sends it.
+    assert outcome(app, "SO-1") is Outcome.READY
+    assert "CHANGED_AFTER_SYNC" in codes_of(app, "SO-1")
+
+    second = dispatcher.run_once()
+
+    assert second.synced == [(SO_1, "SO-2611-0001")]
+    [remote] = book.held(DocType.SALES_ORDER)
+    assert [ln.qty for ln in remote.lines or ()] == [Decimal(5)]
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    assert attempts(app, "SO-1") == [("post", "accepted"), ("update", "accepted")]
+    versions = trace_of(app, "SO-1").as_dict()["versions"]
+    assert [v["synced"] for v in versions] == [True, True]
+
+
+@pytest.mark.parametrize("autocount_has_it", [True, False],
+                         ids=["autocount-stored-it", "autocount-never-got-it"])
+def test_a_newer_version_arriving_while_the_older_is_in_doubt_is_never_a_second_document(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget, clock: Clock,
+        autocount_has_it: bool) -> None:
+    ingest(app, files, order("SO-1"))
+    book.fail(InDoubt("read timed out after the request was sent"), stored=autocount_has_it)
+    assert dispatcher.run_once().in_doubt == 1
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+
+    for _ in range(3):
+        clock.advance(dt.timedelta(minutes=5))
+        dispatcher.run_once()
+
+    # One AutoCount document for the record, holding the newest version.
+    [remote] = book.held(DocType.SALES_ORDER)
+    assert [ln.qty for ln in remote.lines or ()] == [Decimal(5)]
+    assert remote.acgate_key == key_of(app, "SO-1")
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+    if autocount_has_it:
+        assert attempts(app, "SO-1") == [("post", "in_doubt"), ("post", "accepted"),
+                                         ("update", "accepted")]
+    else:
+        assert attempts(app, "SO-1") == [("post", "in_doubt"), ("post", "accepted")]
+        withdrawn = [e for e in events(app, "SO-1") if e["kind"] == "sync_withdrawn"]
+        assert [e["reason"] for e in withdrawn] == [
+            "post: not sent, a newer version arrived while it waited"]
+
+
+def test_two_workers_queueing_the_same_ready_records_at_once_both_carry_on(
+        app: App, files: Files, book: FaultyTarget, clock: Clock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two `acgate worker` processes on one holding area look for ready records at the same
+    moment (on PostgreSQL, without the write lock, both queued the same records and the second
+    worker died on the outbox's unique key)."""
+    ingest(app, files, *(order(f"SO-{n}", reference=f"PO-{n}") for n in range(1, 6)))
+    both_looked = threading.Barrier(2, timeout=2)
+    looked = Outbox.ready_without_entry
+
+    def look_then_wait(self: Outbox, company: str | None = None) -> list[Any]:
+        rows = looked(self, company)
+        # The other worker looks now too, if it can; if it cannot, it waits for this write.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_looked.wait()
+        return rows
+
+    monkeypatch.setattr(Outbox, "ready_without_entry", look_then_wait)
+    workers = [Dispatcher(app.store, app.directory, lambda company: book, clock,
+                          worker=f"worker-{n}") for n in (1, 2)]
+    errors: list[BaseException] = []
+
+    def queue(worker: Dispatcher) -> None:
+        try:
+            worker.enqueue()
+        except Exception as error:  # a worker that dies
+            errors.append(error)
+
+    threads = [threading.Thread(target=queue, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    monkeypatch.undo()
+    assert sum(len(entries(app, f"SO-{n}")) for n in range(1, 6)) == 5
+    for worker in workers:
+        worker.run_once()
+    assert len(book.held(DocType.SALES_ORDER)) == 5
+    assert {outcome(app, f"SO-{n}") for n in range(1, 6)} == {Outcome.SYNCED}
 
 
 # ---- AutoCount unavailable, refusing, paused, rate limited ------------------------------------

@@ -271,6 +271,8 @@ class Dispatcher:
             return done("rejected", prepared.problem)
         try:
             accepted = self._send(entry, target, prepared.posting, prepared.stored, report)
+        except _Withdrawn as withdrawn:
+            return done("withdrawn", str(withdrawn))
         except Unsupported as error:
             return done("unsupported", str(error))
         except Rejected as error:
@@ -302,6 +304,10 @@ class Dispatcher:
                 return Accepted(present.doc_no, present.doc_key)
             if present is not None and entry.action == "void" and present.cancelled:
                 return Accepted(present.doc_no, present.doc_key)
+            if present is None and (moved_on := _moved_on(entry, stored)) is not None:
+                # AutoCount never got it, and its record has moved on since (a newer version
+                # arrived while it was in doubt): withdrawn, as one never sent is.
+                raise _Withdrawn(moved_on)
         try:
             return self._act(entry, target, posting, stored, report)
         except Duplicate as duplicate:
@@ -346,6 +352,7 @@ class Dispatcher:
         for attempt in attempts:
             self._settle_one(attempt, now, report, book)
         with self.store.transaction() as repo:
+            moved_on = self._moved_on_while_sent(repo, book)
             box = Outbox(repo)
             for company, reason in book.pauses:
                 box.pause(company, reason, now)
@@ -357,10 +364,30 @@ class Dispatcher:
             if book.held:
                 recheck(repo, self.directory.lookup(repo), book.held, now, self.worker,
                         "AutoCount's answer", kind="sync_attempt")
+            if moved_on:
+                recheck(repo, self.directory.lookup(repo), moved_on, now, self.worker,
+                        "an earlier version reached AutoCount while this one waited")
             waiting = followers(repo, book.synced)
             report.followers_rechecked += len(recheck(
                 repo, self.directory.lookup(repo), waiting, now, self.worker,
                 "a document it depends on synced", only_changes=True))
+
+    @staticmethod
+    def _moved_on_while_sent(repo: Repository, book: _Bookkeeping) -> list[int]:
+        """Records that got a newer version while an older one was on its way to AutoCount.
+        The older version is what AutoCount holds (its number and synced version are kept), but
+        the record is not `synced`: its current version is re-checked as a change after sync,
+        so the version policy says what becomes of it (never silently left behind)."""
+        synced = {row["id"]: row for row in book.documents if "synced_version_id" in row}
+        if not synced:
+            return []
+        moved_on = [s.id for s in repo.by_ids(synced)
+                    if s.current_version_id != synced[s.id]["synced_version_id"]]
+        for document_id in moved_on:
+            row = synced[document_id]
+            for name in ("outcome", "owner", "changed_at"):
+                row.pop(name, None)
+        return moved_on
 
     def _settle_one(self, attempt: Attempt, now: dt.datetime, report: DispatchReport,
                     book: _Bookkeeping) -> None:
@@ -569,6 +596,10 @@ def _note(posting: Posting, before: dict[int, Any]) -> Posting:
     )
 
 
+class _Withdrawn(Exception):
+    """An entry in doubt that AutoCount turned out not to hold, whose record moved on."""
+
+
 def _no_longer_ready(entry: Entry, stored: StoredDocument) -> str | None:
     """Why a queued entry that never reached AutoCount must not be sent now, if it must not: its
     record was held, rejected or given a newer version while the entry waited (for a retry after
@@ -576,6 +607,10 @@ def _no_longer_ready(entry: Entry, stored: StoredDocument) -> str | None:
     look-up first, whatever its record did since."""
     if entry.maybe_sent:
         return None
+    return _moved_on(entry, stored)
+
+
+def _moved_on(entry: Entry, stored: StoredDocument) -> str | None:
     if stored.current_version_id != entry.version_id:
         return "a newer version arrived while it waited"
     if stored.outcome is not Outcome.READY:

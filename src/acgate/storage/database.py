@@ -24,6 +24,8 @@ def open_database(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _postgresql_write_lock)
     return engine
 
 
@@ -36,6 +38,23 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # snapshot takes no lock at all.
     read_only = connection.get_execution_options().get(READ_ONLY, False)
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+# Any constant: the one advisory lock every writing transaction of the holding area takes.
+WRITE_LOCK_KEY = 0x61636761  # "acga"
+
+
+def _postgresql_write_lock(connection: Any) -> None:
+    # The holding area's writers are serialised as on SQLite (BEGIN IMMEDIATE above): a unit
+    # of work reads, decides and writes (intake's plan asked again "under the write lock", the
+    # dispatcher's outbox entries, a re-check after a mapping), and under READ COMMITTED two
+    # processes doing that at once would both decide on what neither had written yet (two
+    # workers queued the same version twice and one crashed on the unique key). The lock is
+    # the transaction's: it ends with the commit or rollback. A read-only snapshot takes none.
+    if connection.get_execution_options().get(READ_ONLY, False):
+        return
+    connection.exec_driver_sql("SET LOCAL lock_timeout = '30s'")  # as SQLite's busy_timeout
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def _json_text(value: Any) -> str:

@@ -51,6 +51,14 @@ class Outbox:
                 outbox.c.document_id == documents.c.id,
                 outbox.c.version_id == documents.c.current_version_id,
             ).exists(),
+            # While an older version is being sent, or may have reached AutoCount (in doubt),
+            # the newer one waits for its answer: queued now it would be posted as a document
+            # of its own beside the older one. Once that entry is settled, the newer version is
+            # re-checked as a change after sync (or queued to post, if AutoCount never got it).
+            ~select(outbox.c.id).where(
+                outbox.c.document_id == documents.c.id,
+                outbox.c.state.in_(("in_flight", "in_doubt")),
+            ).exists(),
         ).order_by(documents.c.id)
         if company:
             query = query.where(documents.c.company == company)
