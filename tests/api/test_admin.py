@@ -103,6 +103,50 @@ def test_master_data_is_counted_and_replaced_by_an_upload(sign_in: SignIn) -> No
         "file": ("autocount.json", b"{}", "application/json")}).status_code == 403
 
 
+CSV_EXPORT = {
+    "debtors.csv": "AccNo,CompanyName,CurrencyCode\n300-M001,Syarikat Maju Jaya Sdn Bhd,MYR\n",
+    "creditors.csv": "CreditorCode,CompanyName,CurrencyCode\n400-P001,Pembekal Utama,MYR\n",
+    "items.csv": "ItemCode,Description,BaseUOM\nWID-100,Widget,PCS\nGAD-200,Gadget,PCS\n"
+                 "NEW-1,New,PCS\n",
+    "item_uoms.csv": "ItemCode,UOM,Rate,Price\nWID-100,PCS,1,12.50\nWID-100,CTN,12,140\n"
+                     "GAD-200,PCS,1,5\nNEW-1,PCS,1,3\n",
+    "locations.csv": "Location\nHQ\nPG\n",
+    "tax_codes.csv": "TaxCode,TaxRate\nS-10,10\n",
+    "terms.csv": "DisplayTerm\nC30\n",
+}
+
+
+def test_a_csv_export_is_uploaded_whole_and_one_table_alone_empties_nothing(
+        sign_in: SignIn) -> None:
+    """Master data is replaced as a whole. One CSV file sent alone would have left the company
+    with that table only (every record held on a missing item); it is refused, and the CSV
+    files of an export are sent together, as `acgate master load` takes them."""
+    clerk = sign_in("aisha")
+
+    alone = clerk.post("/api/v1/master/acme", files={
+        "file": ("items.csv", CSV_EXPORT["items.csv"].encode(), "text/csv")})
+
+    assert alone.status_code == 422, alone.text
+    error = alone.json()
+    assert "would leave acme with no debtors, creditors, locations, tax_codes, terms" in \
+        error["error"]
+    assert {p["field"] for p in error["problems"]} == {"file"}
+    assert "send every CSV file of the export in one request" in error["fix"]
+    assert sign_in("vera").get("/api/v1/master/acme").json()["counts"]["debtors"] == 2
+    whole = clerk.post("/api/v1/master/acme", files=[
+        ("file", (name, text.encode(), "text/csv")) for name, text in CSV_EXPORT.items()])
+    assert whole.status_code == 200, whole.text
+    loaded = whole.json()
+    assert loaded["loaded_from"] == ", ".join(CSV_EXPORT)
+    assert {k: v for k, v in loaded["counts"].items() if v} == {
+        "debtors": 1, "creditors": 1, "items": 3, "locations": 2, "tax_codes": 1, "terms": 1}
+    named = clerk.post("/api/v1/master/acme", data={"table": "items"}, files=[
+        ("file", ("a.csv", b"ItemCode\nX\n", "text/csv")),
+        ("file", ("b.csv", b"ItemCode\nY\n", "text/csv"))])
+    assert named.status_code == 422
+    assert named.json()["problems"][0]["field"] == "table"
+
+
 def test_a_bad_master_file_names_each_row_and_field(sign_in: SignIn) -> None:
     broken = {**MASTER, "items": [{"code": "X-1", "base_uom": "PCS",
                                    "uoms": [{"uom": "PCS", "rate": "-1"}]}]}

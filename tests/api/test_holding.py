@@ -7,19 +7,21 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from acgate.autocount.errors import Rejected
 from acgate.autocount.memory import MemoryTarget
 from acgate.autocount.target import Accepted
 from acgate.bootstrap import App
+from acgate.domain.access import Role
 from acgate.domain.codes import WAY_OUT, Code
 from acgate.domain.posting import Posting
 from acgate.service.dispatch import Dispatcher
 from acgate.sources.records import RawRecord
-from integration.support import Clock, line, order, trade
+from integration.support import COMPANY, Clock, line, order, trade
 
-from .conftest import SignIn
+from .conftest import PASSWORD, SignIn
 
 SO_1 = "shop/sales_order/SO-1"
 RATE_MISMATCH = [line(uom="ctn", qty="1", unit_price="140.00", uom_rate="10")]
@@ -98,11 +100,16 @@ def test_the_api_refuses_a_role_in_json_even_from_a_browser(app: App, sign_in: S
                              headers=headers)
         assert answer.status_code == 403
         assert answer.headers["content-type"] == "application/json"
-        assert answer.json() == {"error": "vera (viewer) may not release; ask an integration "
-                                          "admin for a role that may"}
+        assert answer.json() == {
+            "error": "vera (viewer) may not release; ask an integration admin for a role that "
+                     "may",
+            "fix": "only operations, accounts, integration_admin may release; an integration "
+                   "admin gives a role with PUT /api/v1/users/{username}/role"}
         assert "hx-retarget" not in answer.headers
     nowhere = viewer.get("/api/v1/no-such-thing")
-    assert (nowhere.status_code, nowhere.json()) == (404, {"error": "Not Found"})
+    assert (nowhere.status_code, nowhere.json()) == (404, {
+        "error": "there is no route GET /api/v1/no-such-thing",
+        "fix": "GET /api/openapi.json (or /api/docs) lists every route and what it takes"})
     assert trace(viewer, "SO-1")["outcome"] == "held"
 
 
@@ -211,7 +218,7 @@ def test_a_mapping_moves_on_the_records_waiting_on_it(app: App, sign_in: SignIn)
         "table": "uom", "source_code": "bag", "target_code": "BAG"})
     assert unknown.status_code == 422
     assert "not among AutoCount's uom codes" in unknown.json()["error"]
-    listed = sign_in("vera").get("/api/v1/mappings", params={"table": "uom"}).json()
+    listed = sign_in("vera").get("/api/v1/mappings", params={"table": "uom"}).json()["rows"]
     assert [(m["source_code"], m["target_code"], m["origin"]) for m in listed] == [
         ("pcs", "PCS", "rules"), ("ctn", "CTN", "rules"),
         ("carton", "CTN", "person"), ("crate", "CTN", "person")]
@@ -281,3 +288,116 @@ def test_a_refused_release_of_a_failed_sync_names_its_way_out(app: App, sign_in:
     assert answer.json()["error"] == (f"{SO_1} cannot be released while it has SYNC_REJECTED. "
                                       f"Way out: SYNC_REJECTED: {WAY_OUT[Code.SYNC_REJECTED]}")
     assert [e["kind"] for e in trace(clerk, "SO-1")["events"]][-1] == "sync_attempt"
+
+
+def test_every_refusal_names_the_fix(app: App, sign_in: SignIn, web: FastAPI) -> None:
+    """A script driving the API gets, with every error, what is wrong and what to do: a role
+    refused, a missing CSRF token, a route or method that does not exist, a body that is not
+    JSON, a field that is missing or not taken, and an action the record's state refuses."""
+    ingest(app, order("SO-1", lines=RATE_MISMATCH), order("SO-2"))
+    clerk, viewer = sign_in("omar"), sign_in("vera")
+
+    refused = viewer.post(f"/api/v1/documents/{SO_1}/reject", json={"reason": "duplicate"})
+    assert refused.status_code == 403
+    assert refused.json()["fix"].startswith("only operations, accounts, integration_admin may "
+                                            "reject")
+    with TestClient(web) as scripted:
+        token = scripted.post("/api/v1/session", json={"username": "omar",
+                                                       "password": PASSWORD})
+        assert token.status_code == 200
+        no_token = scripted.post(f"/api/v1/documents/{SO_1}/comment", json={"text": "x"})
+    assert no_token.status_code == 403
+    assert no_token.json() == {
+        "error": "the request carries no valid CSRF token",
+        "fix": "send the `csrf_token` that POST /api/v1/session or GET /api/v1/me answers, as "
+               "the X-CSRF-Token header"}
+    wrong_method = clerk.delete("/api/v1/queue")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"] == "/api/v1/queue does not take DELETE"
+    assert wrong_method.json()["fix"].startswith("use GET on it; ")
+    unsigned = TestClient(web).get("/api/v1/queue")
+    assert unsigned.status_code == 401
+    assert "POST /api/v1/session" in unsigned.json()["fix"]
+
+    for body, field, fix in [
+        (b"{reason", "body", "send the body as a JSON object with Content-Type: "
+                             "application/json"),
+        (b"", "body", "send the body as a JSON object"),
+        (b'["x"]', "body", "send the body as a JSON object"),
+        (b"{}", "reason", "add the field"),
+        (b'{"reason": " "}', "reason", "write it: it must not be blank"),
+        (b'{"reason": "x", "why": "y"}', "why", "remove the field: this route does not take "
+                                               "it"),
+    ]:
+        answer = clerk.post(f"/api/v1/documents/{SO_1}/release", content=body,
+                            headers={"Content-Type": "application/json"})
+        assert answer.status_code == 422, body
+        error = answer.json()
+        assert error["fix"] == "correct each field `problems` names and send the request again"
+        assert [(p["field"], p["fix"].startswith(fix)) for p in error["problems"]] == [
+            (field, True)], (body, error)
+    assert "not valid JSON at character 1" in clerk.post(
+        f"/api/v1/documents/{SO_1}/release", content=b"{reason",
+        headers={"Content-Type": "application/json"}).json()["problems"][0]["problem"]
+
+    ready = clerk.post("/api/v1/documents/SO-2/release", json={"reason": "why not"})
+    assert ready.status_code == 409
+    assert ready.json()["fix"] == ("GET /api/v1/documents/SO-2 shows where the record stands, "
+                                   "its findings and their ways out")
+    assert trace(clerk, "SO-1")["outcome"] == "held"
+
+
+def test_the_queue_refuses_a_filter_that_names_nothing(app: App, sign_in: SignIn) -> None:
+    """A misspelt finding code or company listed nothing, as if nothing were held for it; they
+    are refused with the values to use, and a code in lower case is the code (as on the CLI)."""
+    ingest(app, order("SO-1", lines=RATE_MISMATCH), order("SO-2", status="draft"))
+    viewer = sign_in("vera")
+
+    by_code = viewer.get("/api/v1/queue", params={"code": "uom_rate_mismatch"})
+    assert [r["identity"] for r in by_code.json()["rows"]] == [SO_1]
+    misspelt = viewer.get("/api/v1/queue", params={"code": "UOM_RATE_MISMATCHES"})
+    assert misspelt.status_code == 422
+    [problem] = misspelt.json()["problems"]
+    assert problem["field"] == "code"
+    assert "UOM_RATE_MISMATCH, TAX_CODE_UNMAPPED" in problem["fix"]
+    for path in ("/api/v1/queue", "/api/v1/summary", "/api/v1/sync-attempts"):
+        unknown = viewer.get(path, params={"company": "acme-typo"})
+        assert unknown.status_code == 404, path
+        assert "'acme-typo' has no rules file" in unknown.json()["error"]
+        assert unknown.json()["fix"] == "GET /api/v1/companies lists them"
+        assert viewer.get(path, params={"company": COMPANY}).status_code == 200
+    assert viewer.get("/api/v1/queue", params={"company": COMPANY}).json()["total"] == 2
+
+
+def test_a_record_is_assigned_only_to_someone_who_can_work_it(app: App,
+                                                             sign_in: SignIn) -> None:
+    ingest(app, order("SO-1", lines=RATE_MISMATCH))
+    clerk = sign_in("omar")
+    app.people.add_user("dina", Role.ACCOUNTS, PASSWORD, "setup")
+    app.people.disable("dina", "setup")
+
+    for name, said in [("vera", "vera is a viewer and may not act on a record"),
+                       ("dina", "dina is disabled and cannot sign in"),
+                       ("nobody", "no user 'nobody'")]:
+        answer = clerk.post(f"/api/v1/documents/{SO_1}/assign", json={"to": name})
+        assert answer.status_code == 422, name
+        assert said in answer.json()["error"]
+        [problem] = answer.json()["problems"]
+        assert problem["field"] == "to"
+        assert problem["fix"].startswith("GET /api/v1/users lists the users")
+    assert trace(clerk, SO_1)["assignee"] is None
+    assert clerk.post(f"/api/v1/documents/{SO_1}/assign",
+                      json={"to": "aisha"}).json()["assignee"] == "aisha"
+
+
+def test_mappings_page_as_the_other_lists(app: App, sign_in: SignIn) -> None:
+    viewer = sign_in("vera")
+
+    whole = viewer.get("/api/v1/mappings").json()
+    assert whole["total"] == len(whole["rows"]) > 2
+    assert (whole["limit"], whole["offset"]) == (200, 0)
+    first = viewer.get("/api/v1/mappings", params={"limit": 2}).json()
+    rest = viewer.get("/api/v1/mappings", params={"limit": 1000, "offset": 2}).json()
+    assert first["total"] == rest["total"] == whole["total"]
+    assert first["rows"] + rest["rows"] == whole["rows"]
+    assert viewer.get("/api/v1/mappings", params={"limit": 0}).status_code == 422

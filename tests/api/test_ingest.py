@@ -214,6 +214,33 @@ def test_a_body_of_another_content_type_is_refused_and_nothing_is_recorded(
     assert typed.json()["new_documents"] == 1
 
 
+def test_a_source_posts_json_lines_as_a_batch(anonymous: TestClient, shop_key: NewKey,
+                                              sign_in: SignIn) -> None:
+    """A source that streams JSON Lines sends them as they are: each line is a document,
+    reported by its line, and a bad line refuses only its own document."""
+    body = "\n".join([json.dumps(order("SO-1")), "{not json", json.dumps(order("SO-3")), ""])
+
+    answer = anonymous.post("/api/v1/documents/batch", content=body.encode(), headers={
+        **bearer(shop_key), "Content-Type": "application/x-ndjson"})
+
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["received"], report["new_documents"], report["refused"]) == (3, 2, 1)
+    assert [d["identity"] for d in report["documents"]] == [SO_1, "shop/sales_order/SO-3"]
+    [problem] = report["problems"]
+    assert problem["origin"] == f"REST API (key {shop_key.key.key_id}) batch line 2"
+    assert problem["kind"] == "unreadable"
+    found = trace(sign_in("vera"), "shop/sales_order/SO-3")
+    assert found["versions"][0]["origin"] == f"REST API (key {shop_key.key.key_id}) batch line 3"
+    one = anonymous.post("/api/v1/documents", content=body.encode(), headers={
+        **bearer(shop_key), "Content-Type": "application/x-ndjson"})
+    assert one.status_code == 415
+    assert "/api/v1/documents/batch" in one.json()["fix"]
+    empty = anonymous.post("/api/v1/documents/batch", content=b"\n", headers={
+        **bearer(shop_key), "Content-Type": "application/jsonl"})
+    assert (empty.status_code, empty.json()["error"]) == (422, "the body is empty")
+
+
 CSV = """\
 source,type,id,version,status,date,party.code,lines.line,lines.item,lines.uom,lines.qty,lines.unit_price
 shop,sales_order,SO-1,1,approved,2026-11-20,C-0042,1,WID-100,pcs,2,12.50

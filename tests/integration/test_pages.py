@@ -300,8 +300,8 @@ def test_the_api_still_answers_json_401_to_htmx_after_the_session_ended(
     answer = alice.get("/api/v1/queue", headers=ON_THE_QUEUE, follow_redirects=False)
 
     assert answer.status_code == 401
-    assert answer.json() == {"error": "not signed in",
-                             "fix": "sign in, or send the session cookie"}
+    assert answer.json()["error"] == "not signed in, or the session has ended"
+    assert answer.json()["fix"].startswith("sign in with POST /api/v1/session")
     assert "HX-Redirect" not in answer.headers
 
 
@@ -525,6 +525,18 @@ def test_assigning_to_someone_unknown_is_refused(app: App, files: Files,
     landed = people("olga").post("/actions/assign", {"ref": "SO-1", "assignee": "nobody"})
     assert "no user 'nobody'" in notice(landed)
     assert stored(app, "SO-1").assignee is None
+
+
+def test_a_record_is_not_assigned_to_a_viewer_who_could_not_work_it(
+        app: App, files: Files, people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=CARTON))
+    olga = people("olga")
+
+    assert "vera is a viewer and may not act on a record" in notice(
+        olga.post("/actions/assign", {"ref": "SO-1", "assignee": "vera"}))
+    assert stored(app, "SO-1").assignee is None
+    page = olga.get("/records/SO-1").text
+    assert '<option value="alice">' in page and '<option value="vera">' not in page
 
 
 # ---- the queue ------------------------------------------------------------------------------

@@ -16,8 +16,10 @@ from acgate.api.models import (
     MappingIn,
     MappingOut,
     MappingResultOut,
+    MappingsOut,
     MasterLoadedOut,
     MasterOut,
+    Problem,
     SyncLogOut,
 )
 from acgate.bootstrap import App
@@ -25,7 +27,7 @@ from acgate.domain.access import Action
 from acgate.domain.rules import Table
 from acgate.http.auth import Caller, allowed
 from acgate.service.masters import save_master
-from acgate.sources.masterdata import read_master_data
+from acgate.sources.masterdata import read_master_streams
 from acgate.sources.rules_file import rules_as_dict
 from acgate.storage.views import (
     MappingRow,
@@ -64,8 +66,11 @@ def _person(row: MappingRow) -> MappingOut:
 
 @router.get("/mappings", dependencies=[VIEWING], responses=errors(401, 403, 404, 422))
 def mappings(app: AppDep, company: Annotated[str | None, Query(max_length=64)] = None,
-             table: Table | None = None) -> list[MappingOut]:
-    """The effective mappings: the rules file's, and those people added (which win)."""
+             table: Table | None = None,
+             limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+             offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> MappingsOut:
+    """The effective mappings, a page at a time: the rules file's in its order, then those
+    people added (which win), by company, table and source code."""
     names = [_company(app, company)] if company else sorted(app.directory.rules)
     with app.store.transaction() as repo:
         added = [row for name in names for row in added_mappings(repo, name)]
@@ -77,7 +82,9 @@ def mappings(app: AppDep, company: Annotated[str | None, Query(max_length=64)] =
         for source, target in app.directory.rules[name].mappings.table(each).items()
         if (name, each.value, source) not in by_person
     ] + [_person(row) for row in added]
-    return [m for m in found if table is None or m.table is table]
+    wanted = [m for m in found if table is None or m.table is table]
+    return MappingsOut(total=len(wanted), limit=limit, offset=offset,
+                       rows=wanted[offset:offset + limit])
 
 
 @router.post("/mappings", responses=errors(400, 401, 403, 404, 422))
@@ -119,24 +126,61 @@ def master(company: str, app: AppDep) -> MasterOut:
 @router.post("/master/{company}", responses=errors(400, 401, 403, 404, 413, 415, 422))
 def load_master(
     company: str, who: MasterLoader, app: AppDep,
-    file: Annotated[UploadFile, File(description="An AutoCount export: XLSX (a sheet per "
-                                                 "table), JSON, or a CSV of one table.")],
-    table: Annotated[str | None, Form(max_length=32, description="For a CSV file whose name "
+    file: Annotated[list[UploadFile], File(
+        description="An AutoCount export: XLSX (a sheet per table) or JSON; or the CSV files "
+                    "of one export (debtors.csv, items.csv, item_uoms.csv...), each as a "
+                    "`file` part, read together.")],
+    table: Annotated[str | None, Form(max_length=32, description="For one CSV file whose name "
                                                                 "does not say its table.")]
     = None,
 ) -> MasterLoadedOut:
-    """Replace the company's master data; its held and waiting records are re-checked."""
+    """Replace the company's master data as a whole; its held and waiting records are
+    re-checked. CSV files that leave out a table the company has rows in are refused, as they
+    would empty it."""
     name = _company(app, company)
-    data = file.file.read(_UPLOAD_LIMIT + 1)
-    if len(data) > _UPLOAD_LIMIT:
-        raise ApiProblem(413, f"the file is over {_UPLOAD_LIMIT // 2**20} MiB",
-                         fix="run `acgate master load` on the server")
-    filename = file.filename or ""
+    if table and len(file) > 1:
+        raise ApiProblem(422, "a table is named for one CSV file only", problems=[Problem(
+            field="table", problem=f"{len(file)} files were sent with one table name",
+            fix="name each CSV file after its table (debtors.csv, items.csv, item_uoms.csv...) "
+                "and leave out `table`")])
+    read: list[tuple[io.BytesIO, str, str | None]] = []
+    size = 0
+    for upload in file:
+        data = upload.file.read(_UPLOAD_LIMIT + 1)
+        size += len(data)
+        if size > _UPLOAD_LIMIT:
+            raise ApiProblem(413, f"the files are over {_UPLOAD_LIMIT // 2**20} MiB",
+                             fix="run `acgate master load` on the server")
+        read.append((io.BytesIO(data), upload.filename or "", table or None))
+    names = [filename for _, filename, _ in read]
     with answering():
-        loaded = read_master_data(io.BytesIO(data), filename, table or None)
-    rechecked = save_master(app.store, app.directory, name, loaded, filename, app.clock(),
-                            who.actor)
+        loaded = read_master_streams(read)
+    if all(filename.lower().endswith(".csv") for filename in names):
+        _refuse_emptying(app, name, loaded.counts(), names)
+    rechecked = save_master(app.store, app.directory, name, loaded, ", ".join(names),
+                            app.clock(), who.actor)
     return MasterLoadedOut(**_master_out(app, name).model_dump(), rechecked=rechecked)
+
+
+def _refuse_emptying(app: App, company: str, counts: dict[str, int], names: list[str]) -> None:
+    """CSV files are an export's tables one by one: a table none of them holds would be left
+    empty, and every record needing it held. Refused unless the company has none now."""
+    now = _master_out(app, company).counts
+    emptied = [table for table, count in counts.items() if not count and now.get(table)]
+    if emptied:
+        raise ApiProblem(422, f"{', '.join(names)} would leave {company} with no "
+                              f"{', '.join(emptied)}; nothing was loaded", problems=[Problem(
+                                  field="file", problem=f"no {table} in the files, and "
+                                                        f"{company} has {now[table]} now",
+                                  fix=f"send {_CSV_OF.get(table, table + '.csv')} of the "
+                                      "export with the other files, as another `file` part")
+                              for table in emptied],
+                         fix="master data is replaced as a whole: send every CSV file of the "
+                             "export in one request, or the export as one XLSX or JSON file")
+
+
+# The CSV file that holds each table's rows, as the counts name the tables.
+_CSV_OF = {"items": "items.csv (with item_uoms.csv)", "tax_codes": "tax_codes.csv"}
 
 
 @router.get("/rules/{company}", dependencies=[VIEWING],
@@ -149,7 +193,7 @@ def rules(company: str, app: AppDep) -> dict[str, Any]:
         return rules_as_dict(app.directory.get(repo, name).rules)
 
 
-@router.get("/sync-attempts", dependencies=[VIEWING], responses=errors(401, 403, 422))
+@router.get("/sync-attempts", dependencies=[VIEWING], responses=errors(401, 403, 404, 422))
 def sync_attempts(
     app: AppDep, company: Annotated[str | None, Query(max_length=64)] = None,
     result: Annotated[str | None, Query(
@@ -158,7 +202,8 @@ def sync_attempts(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> SyncLogOut:
     """The integration log: every call to AutoCount and its answer, newest first."""
-    wanted = SyncLogFilter(company=company, result=result, limit=limit, offset=offset)
+    wanted = SyncLogFilter(company=_company(app, company) if company else None, result=result,
+                           limit=limit, offset=offset)
     with app.store.transaction() as repo:
         rows = sync_log(repo, wanted)
         total = count_sync_log(repo, wanted)

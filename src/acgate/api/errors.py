@@ -9,9 +9,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from acgate.api.models import Error, Problem
+from acgate.domain.access import roles_that_may
+from acgate.http.auth import CsrfRefused, Refused
 from acgate.service.companies import UnknownCompany
 from acgate.service.people import PeopleError
 from acgate.service.review import ReviewError, UnknownDocument
@@ -71,7 +75,8 @@ def answering(record: str | None = None, refused: int = 409) -> Iterator[None]:
         raise ApiProblem(404, str(error), record=record,
                          fix="use source/type/id as the queue shows it") from None
     except ReviewError as error:
-        raise ApiProblem(refused, str(error), record=record) from None
+        raise ApiProblem(refused, str(error), record=record, fix=_where_it_stands(record)) \
+            from None
     except UnknownCompany as error:
         raise ApiProblem(404, str(error), fix="GET /api/v1/companies lists them") from None
     except PeopleError as error:
@@ -84,6 +89,87 @@ def answering(record: str | None = None, refused: int = 409) -> Iterator[None]:
         raise ApiProblem(422, f"the master data has {len(problems)} problems; nothing was "
                               "loaded", fix="correct each row named and upload the file again",
                          problems=problems) from None
+
+
+def _where_it_stands(record: str | None) -> str | None:
+    """The way to see what a record's state allows, for an action it refused."""
+    if record is None:
+        return None
+    return (f"GET {_API}/documents/{record} shows where the record stands, its findings and "
+            "their ways out")
+
+
+_API = "/api/v1"
+_OPENAPI = "GET /api/openapi.json (or /api/docs) lists every route and what it takes"
+
+
+def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    """An HTTP error raised by the framework or the sign-in checks, as the API answers every
+    error: what is wrong and the fix."""
+    status, detail = error.status_code, str(error.detail)
+    fix: str | None = None
+    if isinstance(error, Refused):
+        roles = ", ".join(role.value for role in roles_that_may(error.action))
+        fix = (f"only {roles} may {error.action.value}; an integration admin gives a role with "
+               f"PUT {_API}/users/{{username}}/role")
+    elif isinstance(error, CsrfRefused):
+        detail = "the request carries no valid CSRF token"
+        fix = (f"send the `csrf_token` that POST {_API}/session or GET {_API}/me answers, as "
+               "the X-CSRF-Token header")
+    elif status == 404 and detail == "Not Found":
+        detail = f"there is no route {request.method} {request.url.path}"
+        fix = _OPENAPI
+    elif status == 405:
+        allow = (error.headers or {}).get("Allow", "")
+        detail = f"{request.url.path} does not take {request.method}"
+        fix = (f"use {allow} on it; " if allow else "") + _OPENAPI
+    body = Error(error=detail, fix=fix).model_dump(exclude_none=True)
+    return JSONResponse(body, status_code=status, headers=getattr(error, "headers", None))
+
+
+# What to do about each kind of pydantic error, by its type.
+_FIXES = {
+    "missing": "add the field",
+    "extra_forbidden": "remove the field: this route does not take it",
+    "string_too_short": "write it: it must not be blank",
+    "string_too_long": "shorten it to the length the problem names",
+    "enum": "use one of the values the problem lists",
+    "literal_error": "use one of the values the problem lists",
+    "greater_than_equal": "send a number within the bounds the problem names",
+    "less_than_equal": "send a number within the bounds the problem names",
+    "greater_than": "send a number within the bounds the problem names",
+    "less_than": "send a number within the bounds the problem names",
+}
+_BODY_FIX = ("send the body as a JSON object with Content-Type: application/json; "
+             + _OPENAPI)
+
+
+def _validation_problem(error: dict[str, Any]) -> Problem:
+    where = [str(part) for part in error.get("loc", ())]
+    kind = str(error.get("type", ""))
+    message = str(error.get("msg", "not valid"))
+    if kind == "json_invalid":
+        # The location's second part is the character where reading stopped, not a field.
+        at = f" at character {where[1]}" if len(where) > 1 else ""
+        detail = (error.get("ctx") or {}).get("error")
+        return Problem(field="body", problem=f"not valid JSON{at}: {detail or message}",
+                       fix=_BODY_FIX)
+    field = ".".join(where[1:]) or (where[0] if where else "body")
+    if field == "body" and kind in ("missing", "model_attributes_type", "dict_type"):
+        problem = "there is no body" if kind == "missing" else message
+        return Problem(field=field, problem=problem, fix=_BODY_FIX)
+    if kind == "value_error" and "UploadFile" in message:
+        return Problem(field=field, problem="not a file", fix="send it as a file part of a "
+                       "multipart/form-data body, with a file name")
+    return Problem(field=field, problem=message, fix=_FIXES.get(kind, _OPENAPI))
+
+
+def validation_error(error: RequestValidationError) -> JSONResponse:
+    """A request that does not fit the API: each field's problem, and its fix."""
+    problems = [_validation_problem(each) for each in error.errors()]
+    body = Error(error="the request does not fit the API", problems=problems,
+                 fix="correct each field `problems` names and send the request again")
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=422)
 
 
 def register_errors(api: FastAPI) -> None:

@@ -24,10 +24,11 @@ from acgate.api.models import (
 )
 from acgate.bootstrap import App
 from acgate.domain.access import Action
-from acgate.domain.codes import Outcome
+from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocType
 from acgate.domain.rules import _duration
 from acgate.http.auth import Caller, allowed
+from acgate.service.people import PeopleError
 from acgate.service.review import find_document
 from acgate.service.trace import build_trace
 from acgate.storage.queue import QueueFilter, count_queue, list_queue, summary
@@ -64,18 +65,41 @@ def _age(text: str | None) -> dt.timedelta | None:
     return age
 
 
+def _code(text: str | None) -> str | None:
+    """A finding code as a filter: any case, but one of the codes; a misspelt one would list
+    nothing, as if nothing were held for it."""
+    if text is None:
+        return None
+    code = text.strip().upper()
+    if code not in Code.__members__:
+        raise ApiProblem(422, f"{text!r} is not a finding code", problems=[Problem(
+            field="code", problem=f"{text!r} is not a finding code",
+            fix="use one of " + ", ".join(c.value for c in Code))])
+    return code
+
+
+def known_company(app: App, company: str | None) -> str | None:
+    """A company named as a filter must be one the workspace has rules for: a misspelt one
+    would list nothing, as if it had no records."""
+    if not company:
+        return None
+    with answering():
+        return app.directory.company_of(company)
+
+
 def _bad_age(problem: str) -> ApiProblem:
     return ApiProblem(422, "older_than is not an age", problems=[Problem(
         field="older_than", problem=problem, fix="write it as 30m, 24h, 3d or 2w")])
 
 
-@router.get("/queue", responses=errors(401, 403, 422))
+@router.get("/queue", responses=errors(401, 403, 404, 422))
 def queue(
     who: Viewer, app: AppDep,
     outcome: Annotated[list[Outcome] | None, Query(
         description="Repeat for several; default: held and waiting.")] = None,
-    code: Annotated[str | None, Query(max_length=64,
-                                      description="Only records with this finding code.")] = None,
+    code: Annotated[str | None, Query(
+        max_length=64, description="Only records with this finding code (exceptions.md), "
+                                   "such as UOM_RATE_MISMATCH.")] = None,
     owner: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=128)] = None,
     doc_type: Annotated[DocType | None, Query(alias="type")] = None,
@@ -91,9 +115,10 @@ def queue(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> QueueOut:
     """Held and waiting records (or the outcomes asked for), oldest first, with the total."""
-    wanted = QueueFilter(outcomes=tuple(outcome or (Outcome.HELD, Outcome.WAITING)), code=code,
-                         owner=owner, assignee=assignee, doc_type=doc_type, party=party,
-                         company=company, older_than=_age(older_than),
+    wanted = QueueFilter(outcomes=tuple(outcome or (Outcome.HELD, Outcome.WAITING)),
+                         code=_code(code), owner=owner, assignee=assignee, doc_type=doc_type,
+                         party=party, company=known_company(app, company),
+                         older_than=_age(older_than),
                          mine=who.principal if mine else None, limit=limit, offset=offset)
     now = app.clock()
     with app.store.transaction() as repo:
@@ -108,11 +133,12 @@ def queue(
         for row in rows])
 
 
-@router.get("/summary", responses=errors(401, 403, 422), dependencies=[VIEWING])
+@router.get("/summary", responses=errors(401, 403, 404, 422), dependencies=[VIEWING])
 def holding_summary(app: AppDep, company: Text = None) -> SummaryOut:
     """Records by outcome, and open findings by code and owner."""
+    name = known_company(app, company)
     with app.store.transaction() as repo:
-        counts = summary(repo, company)
+        counts = summary(repo, name)
     return SummaryOut(outcomes=counts["outcomes"], open_findings=[
         OpenFindingsOut.model_validate(row) for row in counts["open_findings"]])
 
@@ -150,9 +176,15 @@ def reject(ref: str, body: ReasonIn, who: Rejecter, app: AppDep) -> RecordOut:
 @router.post("/documents/{ref:path}/assign", responses=_RECORD_ERRORS)
 def assign(ref: str, body: AssignIn, who: Assigner, app: AppDep) -> RecordOut:
     """Give a record to a named user; it joins their queue."""
-    with answering(ref, refused=422):
-        # A record assigned to a misspelt name would sit in nobody's queue.
-        assignee = app.people.user(body.to)
+    try:
+        # A record assigned to a misspelt name, a disabled user or a viewer would sit in a
+        # queue nobody works.
+        assignee = app.people.assignable(body.to)
+    except PeopleError as error:
+        raise ApiProblem(422, str(error), record=ref, problems=[Problem(
+            field="to", problem=str(error),
+            fix=f"GET {PREFIX}/users lists the users (as an integration admin); "
+                "`acgate users list` on the server")]) from None
     with answering(ref):
         identity = _identity(app, ref)
         app.review.assign(identity, who.actor, assignee.username, body.reason)

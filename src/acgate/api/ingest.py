@@ -32,6 +32,7 @@ FILE_LIMIT = 64 * 1024 * 1024
 # The readers name records after their file; a request body has none, so this stand-in name is
 # replaced by where the body came from.
 _STAND_IN = "request.json"
+_STAND_IN_LINES = "request.jsonl"
 _WHITESPACE = b" \t\r\n\xef\xbb\xbf"
 _ONE, _LIST = b"{", b"["
 _SHAPE = {_ONE: "one document as a JSON object", _LIST: "a JSON list of documents"}
@@ -52,11 +53,16 @@ _DOCUMENT_SCHEMA: dict[str, Any] = {
     "additionalProperties": True,
 }
 _BATCH_SCHEMA: dict[str, Any] = {"type": "array", "items": _DOCUMENT_SCHEMA}
+_LINES_SCHEMA: dict[str, Any] = {
+    "type": "string", "description": "JSON Lines: one canonical document as a JSON object a "
+                                     "line."}
 
 
-def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True,
-                            "content": {"application/json": {"schema": schema}}}}
+def _json_body(schema: dict[str, Any], lines: bool = False) -> dict[str, Any]:
+    content = {"application/json": {"schema": schema}}
+    if lines:
+        content["application/x-ndjson"] = {"schema": _LINES_SCHEMA}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +98,38 @@ async def ingester(request: Request, app: AppDep) -> Ingester:
 Sender = Annotated[Ingester, Depends(ingester)]
 
 
+# JSON Lines as a body, by the media types its senders use.
+JSON_LINES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl",
+                        "application/x-jsonlines", "application/jsonlines",
+                        "application/json-lines"})
+
+
 def _is_json(content_type: str) -> bool:
     # No content type is taken as JSON, as most HTTP clients send JSON without saying so.
-    media = content_type.partition(";")[0].strip().lower()
+    media = _media(content_type)
     return media in ("", "application/json") or media.endswith("+json")
 
 
-async def _body(request: Request) -> bytes:
-    if not _is_json(request.headers.get("content-type", "")):
+def _media(content_type: str) -> str:
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _is_json_lines(request: Request) -> bool:
+    return _media(request.headers.get("content-type", "")) in JSON_LINES
+
+
+async def _body(request: Request, lines: bool = False) -> bytes:
+    """The body, when it is JSON (or, where `lines`, JSON Lines)."""
+    content_type = request.headers.get("content-type", "")
+    if not (_is_json(content_type) or (lines and _media(content_type) in JSON_LINES)):
+        if _media(content_type) in JSON_LINES:
+            raise ApiProblem(415, "JSON Lines are taken as a list of documents",
+                             fix=f"post them to {PREFIX}/documents/batch with this content "
+                                 "type, or send one document as application/json")
         raise ApiProblem(415, "documents are sent as a JSON body",
-                         fix="send Content-Type: application/json, or upload a file to "
+                         fix="send Content-Type: application/json (a list of documents, or "
+                             "JSON Lines as application/x-ndjson, to "
+                             f"{PREFIX}/documents/batch), or upload a file to "
                              f"{PREFIX}/documents/file")
     chunks: list[bytes] = []
     size = 0
@@ -128,9 +156,16 @@ def _check_shape(body: bytes, *accepted: bytes) -> None:
                          fix=f"post {_SHAPE[first]} to {_ROUTE[first]}")
 
 
-def _records(body: bytes, origin: str) -> Iterator[RawRecord]:
-    for record in read_payloads_from_bytes(body, _STAND_IN):
-        record.origin = origin + record.origin.removeprefix(_STAND_IN)
+def _check_lines(body: bytes) -> None:
+    if not body.strip(_WHITESPACE):
+        raise ApiProblem(422, "the body is empty",
+                         fix="send JSON Lines: one document as a JSON object a line")
+
+
+def _records(body: bytes, origin: str, lines: bool = False) -> Iterator[RawRecord]:
+    stand_in = _STAND_IN_LINES if lines else _STAND_IN
+    for record in read_payloads_from_bytes(body, stand_in):
+        record.origin = origin + record.origin.removeprefix(stand_in)
         yield record
 
 
@@ -194,13 +229,18 @@ async def ingest_document(request: Request, app: AppDep, sender: Sender) -> Inge
 
 
 @router.post("/documents/batch", responses=_INTAKE_ERRORS,
-             openapi_extra=_json_body(_BATCH_SCHEMA))
+             openapi_extra=_json_body(_BATCH_SCHEMA, lines=True))
 async def ingest_batch(request: Request, app: AppDep, sender: Sender) -> IngestOut:
-    """Take a JSON list of documents. Each bad one is reported and the good ones are kept."""
-    body = await _body(request)
-    _check_shape(body, _LIST)
-    return await run_in_threadpool(take, app, sender, _records(body, f"{sender.origin} batch"),
-                                   True)
+    """Take a JSON list of documents, or JSON Lines (`Content-Type: application/x-ndjson`, one
+    document a line). Each bad one is reported by its position and the good ones are kept."""
+    lines = _is_json_lines(request)
+    body = await _body(request, lines=True)
+    if lines:
+        _check_lines(body)
+    else:
+        _check_shape(body, _LIST)
+    return await run_in_threadpool(
+        take, app, sender, _records(body, f"{sender.origin} batch", lines), True)
 
 
 @router.post("/documents/file", responses=errors(400, 401, 403, 413, 415, 422))

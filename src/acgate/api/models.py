@@ -399,6 +399,13 @@ class MappingOut(BaseModel):
     reason: str | None = None
 
 
+class MappingsOut(BaseModel):
+    total: int = Field(description="How many mappings match, beyond this page too.")
+    limit: int
+    offset: int
+    rows: list[MappingOut]
+
+
 class MappingResultOut(BaseModel):
     mapping: MappingOut
     rechecked: int

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from acgate import __version__
+from acgate.api.errors import http_error as api_http_error
+from acgate.api.errors import validation_error as api_validation_error
 from acgate.bootstrap import App
 from acgate.http.auth import LoginRequired
 from acgate.web.errors import error_page, http_error_page, sign_in_again
@@ -33,8 +35,11 @@ def create_app(application: App) -> FastAPI:
     async def login_required(request: Request, _: LoginRequired) -> Response:
         if _wants_page(request):
             return sign_in_again(request)
-        return JSONResponse({"error": "not signed in",
-                             "fix": "sign in, or send the session cookie"}, status_code=401)
+        return JSONResponse({"error": "not signed in, or the session has ended",
+                             "fix": "sign in with POST /api/v1/session and send the session "
+                                    "cookie it sets (a source system sends its API key as "
+                                    "`Authorization: Bearer <key>` to the intake routes)"},
+                            status_code=401)
 
     # People read the pages' errors, so those answer as pages (or htmx fragments); the API's
     # clients parse JSON.
@@ -42,19 +47,17 @@ def create_app(application: App) -> FastAPI:
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         if _wants_page(request):
             return http_error_page(request, error)
-        return JSONResponse({"error": str(error.detail)}, status_code=error.status_code,
-                            headers=getattr(error, "headers", None))
+        return api_http_error(request, error)
 
     @api.exception_handler(RequestValidationError)
     async def bad_request(request: Request, error: RequestValidationError) -> Response:
-        problems = [{"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
-                    for e in error.errors()]
         if _wants_page(request):
+            problems = [{"field": ".".join(str(p) for p in e["loc"][1:]), "problem": e["msg"]}
+                        for e in error.errors()]
             named = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
             return error_page(request, 422, f"the request lacks what this page needs ({named}); "
                                             "reload the page and try again")
-        return JSONResponse({"error": "the request does not fit the API",
-                             "problems": problems}, status_code=422)
+        return api_validation_error(error)
 
     @api.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:

@@ -66,8 +66,13 @@ async def caller(request: Request, app: Annotated[App, Depends(application)]) ->
     except NotAuthenticated:
         raise LoginRequired() from None
     if request.method not in _SAFE and not session.csrf_ok(await _csrf_token(request)):
-        raise HTTPException(403, "the request carries no valid CSRF token; reload the page")
+        raise CsrfRefused(403, "the request carries no valid CSRF token; reload the page")
     return Caller(session.user.principal, session)
+
+
+class CsrfRefused(HTTPException):
+    """403: a change without the session's CSRF token. A page tells the person to reload; the
+    API tells its client where the token is."""
 
 
 class Refused(HTTPException):

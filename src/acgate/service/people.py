@@ -23,7 +23,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from acgate.domain.access import Role
+from acgate.domain.access import Action, Role
 from acgate.storage import people as stored
 from acgate.storage.people import AccessLogFilter, ApiKey, LoggedEvent, User
 from acgate.storage.repository import Repository
@@ -214,6 +214,24 @@ class People:
         """The user named `username` (PeopleError if there is none)."""
         with self.store.transaction() as repo:
             return _existing(repo, username)
+
+    def assignees(self) -> list[User]:
+        """Everyone a record may be assigned to (`assignable`), by name."""
+        return [user for user in self.users()
+                if not user.disabled and user.principal.can(Action.RELEASE)]
+
+    def assignable(self, username: str) -> User:
+        """The user a record may be assigned to: one who can sign in and act on it. A record
+        given to a disabled user or a viewer would sit in a queue nobody can work."""
+        user = self.user(username)
+        if user.disabled:
+            raise PeopleError(f"{user.username} is disabled and cannot sign in; enable them "
+                              "first, or assign the record to someone else")
+        if not user.principal.can(Action.RELEASE):
+            raise PeopleError(f"{user.username} is a {user.role.value} and may not act on a "
+                              "record; assign it to someone who may, or give them a role that "
+                              "may")
+        return user
 
     def users(self) -> list[User]:
         """Every user, by name."""

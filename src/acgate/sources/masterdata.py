@@ -6,7 +6,7 @@ Loading is all or nothing: every problem in the files is collected and raised to
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
@@ -75,10 +75,18 @@ def load_master_files(files: Iterable[Path | tuple[Path, str | None]]) -> Master
 def read_master_data(stream: BinaryIO, filename: str, table: str | None = None) -> MasterData:
     """Load one master data file from an open stream (an upload), the format chosen by
     `filename` as `load_master_data` chooses it by the path."""
-    if PurePath(filename).suffix.lower() not in ACCEPTED_SUFFIXES:
-        raise UnsupportedFile(filename, ACCEPTED_SUFFIXES)
+    return read_master_streams([(stream, filename, table)])
+
+
+def read_master_streams(files: Sequence[tuple[BinaryIO, str, str | None]]) -> MasterData:
+    """Load several open streams (the files of one upload) as one company's master data, as
+    `load_master_files` loads paths: (stream, file name, table of a CSV file or None)."""
+    for _, filename, _ in files:
+        if PurePath(filename).suffix.lower() not in ACCEPTED_SUFFIXES:
+            raise UnsupportedFile(filename, ACCEPTED_SUFFIXES)
     tables = Tables()
-    _read_file(stream, PurePath(filename).name, table, tables)
+    for stream, filename, table in files:
+        _read_file(stream, PurePath(filename).name, table, tables)
     return _built(tables)
 
 

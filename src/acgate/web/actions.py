@@ -88,7 +88,7 @@ def assign(app: Application, who: Annotated[Caller, Depends(allowed(Action.ASSIG
            back: Back = "") -> Response:
     chosen = _selected(app, who, refs, scope, query)
     try:
-        person = app.people.user(assignee)
+        person = app.people.assignable(assignee)
     except PeopleError as error:
         return redirect(_back(back, chosen), Notice("error", str(error)))
     notice = _each(chosen, lambda ref: app.review.assign(ref, who.actor, person.username),

@@ -99,7 +99,7 @@ def queue(request: Request, who: Viewer,
     context = {
         "query": query, "page": page, "pages": page_count(page.total, PAGE_SIZE),
         "targets": targets, "here": query.link(page=query.page),
-        "assignees": [u for u in app.people.users() if not u.disabled]
+        "assignees": app.people.assignees()
         if who.principal.can(Action.ASSIGN) else [],
         "outcomes": list(OUTCOMES), "codes": [c.value for c in Code], "owners": OWNERS,
         "types": [t.value for t in DocType], "ages": list(AGES),

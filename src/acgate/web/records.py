@@ -45,7 +45,7 @@ def record_page(request: Request, ref: str, who: Viewer,
         "firm": firm, "waivable": [f for f in standing if f not in firm], "way_out": WAY_OUT,
         "rejectable": outcome not in (Outcome.SYNCED, Outcome.REJECTED),
         "retryable": any(f.get("code") in RETRYABLE for f in view.trace.document.carried),
-        "assignees": [u for u in app.people.users() if not u.disabled]
+        "assignees": app.people.assignees()
         if who.principal.can(Action.ASSIGN) else [],
         "missing_mappings": _missing_mappings(app, view.trace.document.company, standing)
         if open_record and who.principal.can(Action.MAP) else [],
