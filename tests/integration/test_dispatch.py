@@ -1071,6 +1071,33 @@ def test_the_worker_reconciles_up_to_today_in_the_company_time_zone(
     assert codes_of(app, "SO-1") == ["MISSING_IN_AUTOCOUNT"]
 
 
+def test_a_worker_told_to_stop_while_reconciling_stops_after_the_document_in_hand(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    ingest(app, files, *(order(f"SO-{n}") for n in range(1, 6)))
+    dispatcher.run_once()
+    for where in list(book.documents):
+        del book.documents[where]  # AutoCount lost all five: each would be held as missing
+    stop = threading.Event()
+    looked_up: list[str] = []
+
+    class Stopping(FaultyTarget):
+        def find(self, doc_type: DocType, doc_no: str) -> Any:
+            looked_up.append(doc_no)
+            stop.set()  # SIGTERM arrives while the first document is being compared
+            return super().find(doc_type, doc_no)
+
+    reconciler = Reconciler(app.store, app.directory, lambda company: Stopping(), clock)
+    worker = Worker(dispatcher, app.review, clock,
+                    reconcile=ReconcileSchedule(reconciler, [COMPANY], dt.timedelta(0)))
+
+    worker.run(stop)
+
+    assert len(looked_up) == 1
+    held = [n for n in range(1, 6) if outcome(app, f"SO-{n}") is Outcome.HELD]
+    assert held == [1]  # the one in hand is finished; the others wait for the next round
+
+
 # ---- what the target cannot take ----------------------------------------------------------------
 
 def test_a_type_autocount_cloud_cannot_take_is_held_before_any_call(

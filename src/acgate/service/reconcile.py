@@ -32,6 +32,7 @@ class ReconcileReport:
     accepted: list[tuple[str, str]] = field(default_factory=list)
     edited: list[tuple[str, list[str]]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    stopped: bool = False  # told to stop before it had compared them all
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -132,7 +133,11 @@ class Reconciler:
         self.clock = clock
         self.actor = actor
 
-    def run(self, company: str, date_from: dt.date, date_to: dt.date) -> ReconcileReport:
+    def run(self, company: str, date_from: dt.date, date_to: dt.date,
+            stop: Callable[[], bool] = lambda: False) -> ReconcileReport:
+        """Compare every document synced in the range. `stop` is asked before each one: a
+        worker told to stop (SIGTERM) leaves after the document in hand, not after thousands;
+        the next round compares them all again."""
         report = ReconcileReport()
         target = self.targets(company)
         with self.store.transaction() as repo:
@@ -142,8 +147,13 @@ class Reconciler:
         for stored, posted in synced:
             by_type.setdefault(DocType(posted["doc_type"]), []).append((stored, posted))
         for doc_type, documents in by_type.items():
+            if stop():
+                break
             held = {d.doc_no: d for d in target.list_documents(doc_type, date_from, date_to)}
             for stored, posted in documents:
+                if stop():
+                    report.stopped = True
+                    return report
                 report.checked += 1
                 remote = held.get(posted["doc_no"]) or target.find(doc_type, posted["doc_no"])
                 self._compare(company, stored, posted, remote, master, report)

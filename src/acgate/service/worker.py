@@ -52,6 +52,7 @@ class Worker:
         self.totals = WorkerTotals()
         self._last_recheck: dt.datetime | None = None
         self._last_reconcile: dt.datetime | None = None
+        self._stop = threading.Event()
 
     def round(self) -> DispatchReport:
         """One pass: re-check what waits when due (windows open, waits expire), then dispatch."""
@@ -78,17 +79,21 @@ class Worker:
                                 and now - self._last_reconcile < schedule.every):
             return
         for company in schedule.companies:
+            if self._stop.is_set():
+                return  # not reconciled this round: the next worker's first round does it
             # Documents are dated in their company's time zone, where today may not be the
             # clock's (UTC) today: a document dated this morning in Kuala Lumpur is still in it.
             today = now.astimezone(schedule.reconciler.directory.rules[company].zone).date()
             try:
-                schedule.reconciler.run(company, today - dt.timedelta(days=schedule.days), today)
+                schedule.reconciler.run(company, today - dt.timedelta(days=schedule.days), today,
+                                        self._stop.is_set)
             except TargetError:
                 continue  # AutoCount unreachable: the next round tries again
             self.totals.reconciliations += 1
         self._last_reconcile = now
 
     def run(self, stop: threading.Event, once: bool = False) -> WorkerTotals:
+        self._stop = stop  # reconciliation, the longest part of a round, asks it as it goes
         while not stop.is_set():
             report = self.round()
             if once and report.idle:
