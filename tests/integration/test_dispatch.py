@@ -570,6 +570,29 @@ def test_a_sync_waiting_for_a_retry_is_not_sent_once_its_record_moved_on(
         "post: not sent, a newer version arrived while it waited"]
 
 
+def test_a_record_that_stopped_being_ready_while_its_sync_waited_goes_once_ready_again(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        clock: Clock) -> None:
+    configure(app, RETRY)
+    ingest(app, files, order("SO-1"))
+    book.fail(Unavailable("connection refused"), times=1)
+    assert dispatcher.run_once().retrying == 1
+    # While it waits for its retry, the company starts requiring approval of sales orders.
+    configure(app, {**RETRY, "types": {"sales_order": {"approval_required": True}}})
+    app.review.recheck((Outcome.READY,))
+    assert outcome(app, "SO-1") is Outcome.WAITING
+    clock.advance(dt.timedelta(hours=2))
+    assert dispatcher.run_once().synced == []  # its queued sync is withdrawn, not sent
+
+    configure(app, RETRY)  # the rule is lifted: the same version is ready again
+    app.review.recheck()
+    assert outcome(app, "SO-1") is Outcome.READY
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, "SO-2611-0001")]
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+
+
 def test_a_record_in_doubt_is_not_rejected_until_autocount_answers(
         app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget) -> None:
     ingest(app, files, order("SO-1"))

@@ -50,6 +50,7 @@ class Outbox:
             ~select(outbox.c.id).where(
                 outbox.c.document_id == documents.c.id,
                 outbox.c.version_id == documents.c.current_version_id,
+                outbox.c.state != "cancelled",
             ).exists(),
             # While an older version is being sent, or may have reached AutoCount (in doubt),
             # the newer one waits for its answer: queued now it would be posted as a document
@@ -65,8 +66,27 @@ class Outbox:
         return list(self.connection.execute(query))
 
     def add(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.connection.execute(insert(outbox), rows)
+        """Queue these entries. One that was withdrawn before it was ever sent (its record
+        stopped being ready, and is ready again on the same version) is that entry queued again:
+        its key and action are the same, and an entry is known by them."""
+        withdrawn: dict[tuple[str, str], int] = {}
+        keys = sorted({row["key"] for row in rows})
+        for start in range(0, len(keys), 400):
+            withdrawn.update(((row.key, row.action), row.id) for row in self.connection.execute(
+                select(outbox.c.id, outbox.c.key, outbox.c.action).where(
+                    outbox.c.state == "cancelled", outbox.c.key.in_(keys[start:start + 400]))))
+        fresh = []
+        for row in rows:
+            entry_id = withdrawn.get((row["key"], row["action"]))
+            if entry_id is None:
+                fresh.append(row)
+                continue
+            self.connection.execute(update(outbox).where(outbox.c.id == entry_id).values(
+                state="pending", attempts=0, last_error=None, version_id=row["version_id"],
+                doc_no=row["doc_no"], not_before=row["not_before"],
+                updated_at=row["updated_at"]))
+        if fresh:
+            self.connection.execute(insert(outbox), fresh)
 
     def claim(self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int,
               paused: set[str]) -> list[Entry]:
