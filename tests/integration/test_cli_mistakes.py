@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from acgate.bootstrap import App
+from acgate.domain.access import Role
 
 from .support import Cli, Clock, Files, configure, events, ingest, line, order, outcome
 
@@ -168,6 +169,19 @@ def test_a_blank_mapping_or_assignee_is_refused(cli: Cli, app: App, files: Files
     refused(cli("assign", "SO-1", "--to", " "), "name the person")
     assert [e["kind"] for e in events(app, "SO-1")] == ["received"]
     refused(cli("comment", "SO-1", ""), "a comment needs its text")
+
+
+def test_once_people_sign_in_a_record_is_assigned_only_to_someone_who_can_work_it(
+        cli: Cli, app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=[line(item="NOPE-1")]))
+    app.people.add_user("victor", Role.VIEWER, "a long enough password", "setup")
+    app.people.add_user("mei.ling", Role.ACCOUNTS, "a long enough password", "setup")
+
+    refused(cli("assign", "SO-1", "--to", "victor"), "victor is a viewer")
+    refused(cli("assign", "SO-1", "--to", "mei"), "no user 'mei'")
+    assert cli("assign", "SO-1", "--to", "Mei.Ling").exit_code == 0
+    assert [e["data"]["assignee"] for e in events(app, "SO-1") if e["kind"] == "assigned"] == [
+        "mei.ling"]
 
 
 def test_a_mapping_that_replaces_another_says_so(cli: Cli, app: App) -> None:

@@ -26,6 +26,7 @@ from acgate.domain.rules import _duration
 from acgate.service.companies import UnknownCompany
 from acgate.service.ingest import can_fork
 from acgate.service.masters import load_master
+from acgate.service.people import PeopleError
 from acgate.service.review import ReviewError
 from acgate.service.trace import build_trace
 from acgate.sources.masterdata import MasterDataError
@@ -304,8 +305,12 @@ def assign(ref: Ref, to: Annotated[str, typer.Option("--to", help="The person wh
     """Give a record to a named person."""
     application = opened(workspace)
     try:
+        if application.people.users():
+            # Once people sign in, a record goes only to someone who can work it, as on the
+            # pages and the API; a workspace run from the terminal alone names anyone.
+            to = application.people.assignable(to).username
         application.review.assign(ref, actor_name(actor), to)
-    except ReviewError as error:
+    except (ReviewError, PeopleError) as error:
         raise fail(str(error)) from None
     console.print(f"{ref}: assigned to {to}", markup=False)
 
