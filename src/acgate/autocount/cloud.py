@@ -62,6 +62,9 @@ class CloudClient(HttpTarget):
     """A `Target` speaking the Cloud API's profile."""
 
     name = "cloud"
+    # The Cloud API publishes no status for a number already taken: AutoCount's refusals are
+    # mostly 400s, so any refusal of acgate's own number is checked for acgate's earlier write.
+    duplicate_statuses = (400, 409, 422)
 
     def __init__(self, settings: CloudSettings, *, transport: httpx.BaseTransport | None = None,
                  budget: RateBudget | None = None,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import html
 import json
+import re
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -42,8 +44,13 @@ MESSAGE_KEYS = ("message", "Message", "error", "errorMessage", "detail")
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 T = TypeVar("T")
-Page = tuple[list[RemoteDocument], int]
-"""One listing page: its documents and the total count the page reported."""
+Page = tuple[list[RemoteDocument], int | None]
+"""One listing page: its documents and the total count the page reported (None: not told)."""
+
+ROW_KEYS = ("data", "items", "records", "results", "rows")
+"""Where a listing answer may hold its rows: the Cloud API's `data`, else a common name."""
+COUNT_KEYS = ("totalCount", "totalRecords", "totalItems")
+"""Where a listing answer may say how many rows the whole listing has."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +88,38 @@ class HttpSettings:
             raise ValueError("listing_passes must be at least 1")
 
 
+HTML_MESSAGE_LENGTH = 200
+
+
+def is_html(response: httpx.Response) -> bool:
+    """Whether an answer is a web page (a proxy's or web server's), not the API speaking."""
+    if "html" in response.headers.get("content-type", "").casefold():
+        return True
+    start = response.text.lstrip()[:15].casefold()
+    return start.startswith(("<!doctype html", "<html"))
+
+
+def _html_text(page: str) -> str:
+    """What an HTML error page says, in one short line: its title, else its text."""
+    title = re.search(r"<title[^>]*>(.*?)</title>", page, re.IGNORECASE | re.DOTALL)
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.IGNORECASE | re.DOTALL)
+    text = title.group(1) if title and title.group(1).strip() else re.sub(r"<[^>]+>", " ", body)
+    text = " ".join(html.unescape(text).split())
+    if len(text) > HTML_MESSAGE_LENGTH:
+        text = text[:HTML_MESSAGE_LENGTH - 1] + "…"
+    return text
+
+
 def error_message(response: httpx.Response) -> str:
-    """AutoCount's message in an error answer, whatever envelope carries it."""
+    """AutoCount's message in an error answer, whatever envelope carries it.
+
+    An HTML page (a proxy's 502, a web server's 404) is not AutoCount speaking: its title is
+    the message, marked as a web page, instead of the whole page.
+    """
     text = response.text.strip()
+    if text and is_html(response):
+        said = _html_text(text) or f"HTTP {response.status_code} {response.reason_phrase}"
+        return f"{said.strip()} (a web page answered, not AutoCount's API)"
     try:
         body = json.loads(text) if text else None
     except ValueError:
@@ -132,6 +168,8 @@ class HttpTarget(abc.ABC):
     """The shared half of an HTTP target: calls, outcome mapping, complete listings."""
 
     name: str
+    duplicate_statuses: tuple[int, ...] = (409,)
+    """Refusals of a post under acgate's own number that may mean "that number is taken"."""
 
     def __init__(self, settings: HttpSettings, base_url: str, headers: Mapping[str, str], *,
                  transport: httpx.BaseTransport | None = None, budget: RateBudget | None = None,
@@ -204,19 +242,32 @@ class HttpTarget(abc.ABC):
             raise Unavailable(f"unreadable {doc_type.value} from AutoCount: {error}") from error
 
     def _documents(self, doc_type: DocType, answer: Any) -> Page:
+        """A listing page's documents. A row without the date or without the remark field
+        that carries acgate's key (a summary row: the contract names no listing row's fields)
+        is read whole by its number, since a key not listed is unknown, not absent."""
         try:
             rows, total = listing_page(answer)
         except ValueError as error:
             raise Unavailable(f"unreadable {doc_type.value} listing: {error}") from error
-        return [self._document(doc_type, row) for row in rows], total
+        documents: list[RemoteDocument] = []
+        for row in rows:
+            try:
+                doc_no = summary_row(row, self.settings.remark_field)
+            except ValueError as error:
+                raise Unavailable(f"unreadable {doc_type.value} listing: {error}") from error
+            if doc_no is None:
+                documents.append(self._document(doc_type, row))
+            elif (whole := self.find(doc_type, doc_no)) is not None:
+                documents.append(whole)
+        return documents, total
 
     def _table(self, path: str, params: Mapping[str, str], read: Callable[[Fields], T],
                identity: Callable[[T], Hashable]) -> list[T]:
         """Every row of a master data table, read page by page."""
-        def fetch(page: int) -> tuple[list[T], int]:
+        def fetch(page: int) -> tuple[list[T], int | None]:
             answer = self._read("GET", path, params={**params, "page": page})
             try:
-                rows, total = listing_page(answer, counted=False)
+                rows, total = listing_page(answer)
                 return [read(Fields(row)) for row in rows], total
             except ValueError as error:
                 raise Unavailable(f"unreadable {path} listing: {error}") from error
@@ -274,7 +325,9 @@ class HttpTarget(abc.ABC):
                               "request was sent") from error
             raise Unavailable(f"{what} failed: {_describe(error)}") from error
         self._observe(response)
-        if missing_ok and response.status_code == 404:
+        # A web page's 404 is a proxy or web server that did not reach the API (a wrong path,
+        # an application restarting), not AutoCount saying the document is absent.
+        if missing_ok and response.status_code == 404 and not is_html(response):
             return None
         self._check(response, what, write, doc_no)
         return response
@@ -303,54 +356,79 @@ class HttpTarget(abc.ABC):
             if write:
                 raise InDoubt(f"{what} answered {status} after the request was sent: {message}")
             raise Unavailable(f"{what} answered {status}: {message}")
-        if status == 409 and doc_no is not None:
-            raise Duplicate(message, doc_no)
+        if is_html(response):
+            # A web page for a refusal is a proxy or web server that kept the request from the
+            # API (a wrong path, an application restarting): nothing was written, try again.
+            raise Unavailable(f"{what} answered {status}: {message}")
+        if status in self.duplicate_statuses and doc_no is not None:
+            raise Duplicate(message, doc_no, status)
         raise Rejected(message, status)
 
 
-def complete_listing(fetch: Callable[[int], tuple[list[T], int]], identity: Callable[[T], Hashable],
-                     passes: int) -> Iterator[T]:
+def complete_listing(fetch: Callable[[int], tuple[list[T], int | None]],
+                     identity: Callable[[T], Hashable], passes: int) -> Iterator[T]:
     """Every row of a paged listing once, though pages come in no stable order.
 
     `fetch(page)` gives a page's rows and the total the listing reported. A write between two
     page calls can move rows across pages, so one pass may see a row twice and miss another:
     rows are told apart by `identity`, and passes repeat until as many distinct rows were seen
     as the listing counts.
+
+    A listing that reports no total (a bare list, or `data` alone) is read page after page
+    until a page is empty, brings no row not seen (a server that ignores `page` answers the
+    whole listing each time) or is refused past the first page: its first page alone is never
+    taken for the whole listing, since an in-doubt document thought absent would be sent twice.
     """
     seen: set[Hashable] = set()
-    total = 0
+    total: int | None = 0
     for _ in range(passes):
         rows_this_pass, page = 0, 1
         while True:
-            rows, total = fetch(page)
+            try:
+                rows, total = fetch(page)
+            except Rejected:
+                if page > 1 and total is None:
+                    return  # no page past the last: the uncounted listing was read whole
+                raise
+            fresh = 0
             for row in rows:
                 if identity(row) not in seen:
                     seen.add(identity(row))
+                    fresh += 1
                     yield row
             rows_this_pass += len(rows)
-            if not rows or rows_this_pass >= total:
+            if not rows or (rows_this_pass >= total if total is not None else not fresh):
                 break
             page += 1
-        if len(seen) >= total:
+        if total is None or len(seen) >= total:
             return
     raise Unavailable(f"the listing kept shifting: {len(seen)} distinct rows of {total} after "
                       f"{passes} passes")
 
 
-def listing_page(answer: Any, *, counted: bool = True) -> tuple[list[Any], int]:
-    """A listing answer `{"data": [...], "totalCount": n}`; a bare list is a whole listing.
+def listing_page(answer: Any) -> tuple[list[Any], int | None]:
+    """A listing answer `{"data": [...], "totalCount": n}`: its rows and count (None: not told).
 
-    Unless `counted`, `data` without a count is a whole listing too: the contract leaves the
-    envelope of the bridge's master lists open. A document listing keeps needing its count,
-    since reading one short would report an in-doubt document absent and allow a resend.
+    The contract gives the Cloud listings this envelope and leaves the bridge's open, so a bare
+    list, or rows under another common name without a count, is read as one page of a listing
+    of unknown length.
     """
     if isinstance(answer, list):
-        return answer, len(answer)
+        return answer, None
     page = Fields(answer)
-    rows, total = page.get("data"), page.integer("totalCount")
-    if not isinstance(rows, list) or (total is None and counted):
-        raise ValueError("a listing answer needs `data` (a list) and `totalCount`")
-    return rows, len(rows) if total is None else total
+    rows = page.get(*ROW_KEYS)
+    if not isinstance(rows, list):
+        raise ValueError("a listing answer needs its rows as a list in `data`")
+    return rows, page.integer(*COUNT_KEYS)
+
+
+def summary_row(row: Any, remark: str) -> str | None:
+    """The DocNo of a listing row that lacks the date or acgate's remark field, else None."""
+    outer = Fields(row)
+    master = Fields(outer.get("master")) if outer.has("master") else outer
+    if master.get("docDate") is not None and master.has(remark):
+        return None
+    return master.text("docNo")
 
 
 def answer_json(response: httpx.Response, write: bool) -> Any:

@@ -77,8 +77,10 @@ def cloud_date(day: dt.date) -> str:
 def cloud_body(posting: Posting, remark: str, save_approve: bool) -> dict[str, Any]:
     """The Cloud API's `{"master", "details", "autoFillOption", "saveApprove"}` for a posting.
 
-    Fields acgate manages are sent even when empty, so that an update (PUT) clears them. The
-    account number is left to AutoCount (`autoFillOption.accNo`): acgate maps no accounts.
+    Fields acgate manages are sent even when empty, so that an update (PUT) clears them; but a
+    number acgate does not have (a rate, a price) is left out rather than sent as `null`, which
+    a .NET model with a `decimal` field refuses. The account number is left to AutoCount
+    (`autoFillOption.accNo`): acgate maps no accounts.
     """
     supplier = party_kind(posting.doc_type) == "supplier"
     master: dict[str, Any] = {
@@ -90,7 +92,7 @@ def cloud_body(posting: Posting, remark: str, save_approve: bool) -> dict[str, A
         "creditTerm": posting.terms,
         "salesAgent": posting.agent,
         "salesLocation": posting.location,
-        "currencyRate": posting.currency_rate,
+        **_numbers(currencyRate=posting.currency_rate),
         remark_field(remark): key_remark(posting.key),
     }
     if posting.doc_no is not None:
@@ -109,7 +111,7 @@ def _cloud_line(line: PostingLine) -> dict[str, Any]:
         "description": line.description,
         "qty": line.qty,
         "unit": line.uom,
-        "unitPrice": line.unit_price,
+        **_numbers(unitPrice=line.unit_price),
         "discount": line.discount,
         "taxCode": line.tax_code,
     }
@@ -131,7 +133,7 @@ def bridge_body(posting: Posting, remark: str) -> dict[str, Any]:
         "Ref": posting.reference,
         "Description": posting.description,
         "CurrencyCode": posting.currency,
-        "CurrencyRate": posting.currency_rate,
+        **_numbers(CurrencyRate=posting.currency_rate),
         "SalesAgent": posting.agent,
         "DisplayTerm": posting.terms,
         "SalesLocation": posting.location,
@@ -149,7 +151,7 @@ def _bridge_line(line: PostingLine) -> dict[str, Any]:
         "Description": line.description,
         "UOM": line.uom,
         "Qty": line.qty,
-        "UnitPrice": line.unit_price,
+        **_numbers(UnitPrice=line.unit_price),
         "Discount": line.discount,
         "TaxCode": line.tax_code,
         "ProjNo": line.project,
@@ -162,6 +164,11 @@ def _bridge_line(line: PostingLine) -> dict[str, Any]:
             "FromDtlSeq": line.transfer.from_line,
         }
     return detail
+
+
+def _numbers(**fields: Decimal | None) -> dict[str, Decimal]:
+    """The numbers that have a value; `null` is no number for AutoCount's decimal fields."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def json_bytes(value: Any) -> bytes:

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 LIMIT_HEADER = "x-rate-limit-limit"
 REMAINING_HEADER = "x-rate-limit-remaining"
 RESET_HEADER = "x-rate-limit-reset"
-# A reset written as a bare number this large is a Unix time, not a number of seconds to wait.
+# A reset written as a bare number this large is a Unix time, not a number of seconds to wait;
+# one this much larger is a Unix time in milliseconds (JavaScript's `Date.now()`).
 _EPOCH_THRESHOLD = 1_000_000_000
+_EPOCH_MS_THRESHOLD = 100_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,8 @@ def retry_after(headers: Mapping[str, str], now: dt.datetime) -> float | None:
 
 
 def reset_seconds(text: str, now: dt.datetime) -> float | None:
-    """A reset as seconds from `now`: seconds, a Unix time, an ISO 8601 or an HTTP date.
+    """A reset as seconds from `now`: seconds, a Unix time (in seconds or milliseconds), an
+    ISO 8601 or an HTTP date.
 
     AutoCount's published example shows an ISO 8601 timestamp (the ASP.NET rate limiter's
     format); other limiters send seconds or Unix time, so all are read. Unreadable gives None.
@@ -76,6 +79,8 @@ def reset_seconds(text: str, now: dt.datetime) -> float | None:
         return max(0.0, (moment - _aware(now)).total_seconds())
     if number != number or number < 0:  # NaN or negative
         return None
+    if number >= _EPOCH_MS_THRESHOLD:
+        number /= 1000
     if number >= _EPOCH_THRESHOLD:
         return max(0.0, number - _aware(now).timestamp())
     return number

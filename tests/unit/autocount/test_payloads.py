@@ -89,9 +89,11 @@ def test_bridge_body_uses_the_sdk_names() -> None:
     assert body["DisplayTerm"] == "C.O.D." and body["SalesLocation"] == "HQ"
     assert body["CurrencyCode"] == "MYR" and body["SalesAgent"] == "BOB"
     assert body["Remark4"] == "acg:acme-inv-0001" and body["SaveAsDraft"] is False
+    # No rate and no price: left out, as `null` is no number for the SDK's decimal fields.
+    assert "CurrencyRate" not in body
     assert body["Details"] == [{
         "ItemCode": "A100", "Location": "HQ", "Description": None, "UOM": "PCS",
-        "Qty": Decimal("4"), "UnitPrice": None, "Discount": None, "TaxCode": None,
+        "Qty": Decimal("4"), "Discount": None, "TaxCode": None,
         "ProjNo": None, "DeptNo": None, "FromDocType": "SO", "FromDocNo": "SO-2611-0003",
         "FromDtlSeq": 2,
     }]

@@ -18,6 +18,7 @@ NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
     ("12", 12),
     ("1.5", 1.5),
     (str(int(NOW.timestamp()) + 20), 20),  # Unix time
+    (str(int(NOW.timestamp()) * 1000 + 20_500), 20.5),  # Unix time in milliseconds
     ("Fri, 20 Nov 2026 02:01:00 GMT", 60),
     ("2026-11-20T01:59:00Z", 0),  # already past
     ("soon", None),
