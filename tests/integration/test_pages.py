@@ -26,9 +26,21 @@ from acgate.service.dispatch import Dispatcher
 from acgate.service.overview import dashboard
 from acgate.service.people import LOCKOUT, MAX_FAILURES, SESSION_IDLE, SESSION_LIFETIME
 from acgate.web.errors import SESSION_ENDED, SESSION_ENDED_AFTER_POST
-from acgate.web.templating import NOTICE_COOKIE, UTC
+from acgate.web.templating import NOTICE_COOKIE, UTC, record_url
 
-from .support import Clock, Files, delivery, events, ingest, line, order, outcome, stored
+from .support import (
+    Clock,
+    Files,
+    configure,
+    delivery,
+    events,
+    ingest,
+    line,
+    order,
+    outcome,
+    stored,
+    trace_of,
+)
 
 PASSWORD = "correct horse battery"
 USERS = {"alice": Role.ACCOUNTS, "olga": Role.OPERATIONS, "vera": Role.VIEWER,
@@ -290,6 +302,58 @@ def test_a_whole_page_after_the_session_ended_still_redirects_to_sign_in(
     assert answer.status_code == 303
     assert answer.headers["location"] == "/login?next=/queue"
     assert "HX-Redirect" not in answer.headers
+
+
+@pytest.mark.parametrize("doc_id", ["SO-1", "SO-<1>&\"2'?"])
+def test_signing_in_goes_back_to_the_record_asked_for_even_with_odd_characters(
+        app: App, files: Files, people: Browser, doc_id: str) -> None:
+    ingest(app, files, order(doc_id, lines=CARTON))
+    client = TestClient(create_app(app))
+
+    sent = client.get(record_url(f"shop/sales_order/{doc_id}"), follow_redirects=False)
+    login = client.get(sent.headers["location"])
+    landed = client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                         "next": next_field(login)})
+
+    assert landed.status_code == 200
+    heading = re.search(r'<h1 class="record">(.*?)</h1>', landed.text)
+    assert heading and html.unescape(heading.group(1)) == f"shop/sales_order/{doc_id}"
+
+
+def test_signing_in_goes_back_to_the_queue_with_its_filter(app: App, people: Browser) -> None:
+    client = TestClient(create_app(app))
+
+    sent = client.get("/queue?outcome=all&code=UOM_UNKNOWN", follow_redirects=False)
+    login = client.get(sent.headers["location"])
+
+    assert next_field(login) == "/queue?outcome=all&code=UOM_UNKNOWN"
+    landed = client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                         "next": next_field(login)})
+    assert '<option selected>UOM_UNKNOWN</option>' in landed.text
+
+
+def test_a_form_sent_after_the_session_ended_signs_in_back_to_its_page_not_to_the_action(
+        app: App, files: Files, people: Browser, clock: Clock) -> None:
+    ingest(app, files, order("SO-1", lines=CARTON))
+    olga = people("olga")
+    clock.advance(SESSION_IDLE)
+    before = events(app, "SO-1")
+
+    # A plain form (no htmx), sent from the record's page.
+    answer = olga.client.post(
+        "/actions/comment", data={"ref": "SO-1", "text": "asked the shop",
+                                  "csrf_token": olga.csrf},
+        headers={"Referer": "http://testserver/records/shop/sales_order/SO-1"},
+        follow_redirects=False)
+
+    assert answer.status_code == 303
+    login = olga.get(answer.headers["location"])
+    assert notice(login) == SESSION_ENDED_AFTER_POST
+    assert next_field(login) == "/records/shop/sales_order/SO-1"
+    landed = olga.client.post("/login", data={"username": "olga", "password": PASSWORD,
+                                              "next": next_field(login)})
+    assert landed.status_code == 200 and landed.url.path == "/records/shop/sales_order/SO-1"
+    assert events(app, "SO-1") == before
 
 
 def test_the_api_still_answers_json_401_to_htmx_after_the_session_ended(
@@ -598,6 +662,47 @@ def test_bulk_actions_take_the_rows_ticked_or_the_whole_filter(app: App, files: 
         Outcome.REJECTED, Outcome.REJECTED, Outcome.HELD, Outcome.HELD]
 
 
+def test_a_bulk_action_refused_for_one_reason_says_it_once(app: App, files: Files,
+                                                           people: Browser) -> None:
+    ingest(app, files, *(order(f"SO-{n}", lines=CARTON) for n in range(1, 4)))
+    olga = people("olga")
+
+    landed = olga.post("/actions/reject", {"ref": [f"shop/sales_order/SO-{n}"
+                                                   for n in range(1, 4)], "reason": " "})
+
+    assert notice(landed) == "0 of 3 rejected; a reject needs a reason: say why, for the audit " \
+                             "trail"
+    assert [outcome(app, f"SO-{n}") for n in range(1, 4)] == [Outcome.HELD] * 3
+    one = olga.post("/actions/comment", {"ref": "SO-1", "text": " "})
+    assert notice(one) == "a comment needs its text: write the note"
+
+
+def test_a_page_past_the_last_says_so_and_links_back_not_that_nothing_matches(
+        app: App, files: Files, clock: Clock, people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=CARTON), order("SO-2"))
+    Dispatcher(app.store, app.directory, lambda company: MemoryTarget(), clock).run_once()
+    olga = people("olga")
+
+    queue = shown(olga.get("/queue?code=UOM_UNKNOWN&page=7"))
+    assert "No records on page 7: see the first page" in queue
+    assert "No records match this filter" not in queue
+    log = shown(olga.get("/log?page=7"))
+    assert "No sync attempts on page 7: see the newest" in log
+
+
+@pytest.mark.parametrize("address", ["/log?page=0", "/log?page=abc", "/log?page=-3",
+                                     "/log?result=nonsense&company=nowhere"])
+def test_an_edited_log_address_shows_the_log_not_an_error(app: App, files: Files, clock: Clock,
+                                                          people: Browser, address: str) -> None:
+    ingest(app, files, order("SO-1"))
+    Dispatcher(app.store, app.directory, lambda company: MemoryTarget(), clock).run_once()
+
+    page = people("olga").get(address)
+
+    assert page.status_code == 200
+    assert "1 sync attempt" in shown(page) and "shop/sales_order/SO-1" in page.text
+
+
 # ---- the record page --------------------------------------------------------------------------
 
 def test_the_record_page_shows_the_checklist_and_what_changed(app: App, files: Files,
@@ -684,6 +789,25 @@ def test_a_record_with_only_releasable_findings_still_offers_release(
     # The release form is what the page offers: it lets the record on.
     landed = people("olga").post("/actions/release", {"ref": "SO-1", "reason": "agreed"})
     assert notice(landed) == "SO-1 released: now ready"
+
+
+def test_a_held_record_whose_batch_window_has_opened_can_be_released(
+        app: App, files: Files, people: Browser, clock: Clock) -> None:
+    configure(app, {"types": {"sales_order": {"timing": "batch", "schedule": "0 18 * * *"}}})
+    # Held on its totals (a person may release that) while its batch window is still ahead.
+    ingest(app, files, order("SO-1", totals={"subtotal": "30.00", "total": "30.00"}))
+    assert {f["code"] for f in trace_of(app, "SO-1").as_dict()["findings"]} \
+        == {"TOTALS_MISMATCH", "SCHEDULED_BATCH"}
+    clock.advance(dt.timedelta(days=1))  # the window opened; nothing re-checked a held record
+
+    page = people("alice").get("/records/SO-1")
+    assert release_offered(page) and RELEASE_BLOCKED not in page.text
+    landed = people("alice").post("/actions/release", {"ref": "SO-1", "reason": "totals agreed"})
+
+    assert notice(landed) == "SO-1 released: now ready"
+    assert outcome(app, "SO-1") is Outcome.READY
+    assert [(e["actor"], e["kind"], e["reason"]) for e in events(app, "SO-1")][-1] \
+        == ("alice", "released", "totals agreed")
 
 
 class Refusing(MemoryTarget):

@@ -92,6 +92,12 @@ class Review:
         _require_reason(reason, "release")
         with self.store.transaction() as repo:
             stored = find_document(repo, ref)
+            if stored.outcome in (Outcome.HELD, Outcome.WAITING):
+                # Judged on its findings as of now: one time has cured since its last check (a
+                # batch window that has opened) no longer stands in the way.
+                self.recheck_ids(repo, [stored.id], actor, "re-checked before a release",
+                                 only_changes=True)
+                stored = find_document(repo, str(stored.identity))
             if stored.outcome not in (Outcome.HELD, Outcome.WAITING):
                 raise ReviewError(f"{stored.identity} is {stored.outcome.value}; only held or "
                                   "waiting records can be released")

@@ -48,9 +48,13 @@ def _each(refs: list[str], act: Callable[[str], object], done: str) -> Notice:
             failed.append(str(error))
     if not failed:
         return Notice("ok", f"{len(refs)} {'record' if len(refs) == 1 else 'records'} {done}")
+    if len(refs) == 1:
+        return Notice("error", failed[0])
+    # One reason said once (a blank reason refuses every record alike), however many it stopped.
+    reasons = list(dict.fromkeys(failed))
     worked = len(refs) - len(failed)
-    return Notice("error", f"{worked} of {len(refs)} {done}; " + "; ".join(failed[:5])
-                  + (f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""))
+    return Notice("error", f"{worked} of {len(refs)} {done}; " + "; ".join(reasons[:5])
+                  + (f" (and {len(reasons) - 5} more)" if len(reasons) > 5 else ""))
 
 
 def _selected(app: App, who: Caller, refs: list[str] | None, scope: str, query: str) -> list[str]:

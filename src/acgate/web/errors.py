@@ -67,11 +67,29 @@ def _came_from(request: Request) -> str:
     return _page_of_this_site(request, request.headers.get("referer", ""))
 
 
+def _this_page(request: Request) -> str:
+    """The address of the page asked for, as the browser wrote it: its query kept, and an id's
+    `&`, `?` or `%` still escaped (the decoded path would name another record)."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else quote(request.url.path, safe="/")
+    query = request.url.query
+    return local_path(path + (f"?{query}" if query else ""))
+
+
 def sign_in_again(request: Request) -> Response:
     """No valid session on a page route (never signed in, expired, revoked): the whole browser
     window goes to the login page, which brings the person back after signing in."""
     if not is_fragment(request):
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if request.method in ("GET", "HEAD"):
+            response = RedirectResponse("/login?next=" + quote(_this_page(request), safe="/"),
+                                        status_code=303)
+        else:
+            # A form's action is no page to come back to (signing in would then open it by GET,
+            # which it does not take): the page the form was on is, and it says nothing was done.
+            response = RedirectResponse("/login?next=" + quote(_came_from(request), safe="/"),
+                                        status_code=303)
+            keep_notice(response, Notice("error", SESSION_ENDED_AFTER_POST))
+        return response
     # htmx's XHR would follow a redirect itself and swap the login page into the little area
     # the request was for. HX-Redirect makes htmx navigate the window instead; htmx reads it
     # before base.html's responseHandling, so the 401 is not swapped (its body, for the error

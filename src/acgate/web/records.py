@@ -3,6 +3,7 @@ field-level changes between versions, the trace timeline and AutoCount's answers
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -11,7 +12,7 @@ from fastapi.responses import Response
 from acgate.bootstrap import App
 from acgate.domain.access import Action
 from acgate.domain.checklist import blocks, unwaivable
-from acgate.domain.codes import WAY_OUT, Outcome
+from acgate.domain.codes import WAY_OUT, Code, Outcome
 from acgate.domain.findings import Finding
 from acgate.domain.rules import Table
 from acgate.http.auth import Viewer, application
@@ -35,7 +36,9 @@ def record_page(request: Request, ref: str, who: Viewer,
     data = view.trace.as_dict()
     outcome = view.trace.document.outcome
     standing = [f for f in view.findings if blocks(f)]
-    firm = unwaivable(standing)
+    # A batch window that has opened since the last check no longer holds the record: a
+    # release re-checks it first, so the page offers one.
+    firm = [f for f in unwaivable(standing) if not _window_opened(f, app.clock())]
     open_record = outcome in (Outcome.HELD, Outcome.WAITING)
     context = {
         "view": view, "data": data,
@@ -51,6 +54,15 @@ def record_page(request: Request, ref: str, who: Viewer,
         if open_record and who.principal.can(Action.MAP) else [],
     }
     return render(request, "record.html", context, who)
+
+
+def _window_opened(finding: Finding, now: dt.datetime) -> bool:
+    if finding.code is not Code.SCHEDULED_BATCH or finding.expected is None:
+        return False
+    try:
+        return dt.datetime.fromisoformat(str(finding.expected)) <= now
+    except ValueError:
+        return False
 
 
 def _missing_mappings(app: App, company: str,
