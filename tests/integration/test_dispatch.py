@@ -1056,6 +1056,20 @@ def test_the_worker_rechecks_a_batch_record_when_its_window_opens_and_syncs_it(
     assert kinds[-2:] == ["rechecked", "synced"]
 
 
+def test_a_held_record_loses_its_batch_window_finding_once_the_window_has_opened(
+        app: App, files: Files, dispatcher: Dispatcher, clock: Clock) -> None:
+    configure(app, {"types": {"sales_order": {"timing": "batch", "schedule": "0 18 * * *"}}})
+    ingest(app, files, order("SO-1", totals={"subtotal": "99.00", "tax": "0", "total": "99.00"}))
+    assert set(codes(app, "SO-1")) == {"SCHEDULED_BATCH", "TOTALS_MISMATCH"}
+    worker = Worker(dispatcher, app.review, clock)
+
+    clock.advance(dt.timedelta(hours=9))  # 19:00 in Kuala Lumpur: the window has opened
+    worker.run(threading.Event(), once=True)
+
+    assert outcome(app, "SO-1") is Outcome.HELD
+    assert set(codes(app, "SO-1")) == {"TOTALS_MISMATCH"}  # what still holds it, and only that
+
+
 def test_a_record_held_for_a_future_date_moves_on_by_itself_when_the_day_comes(
         app: App, files: Files, dispatcher: Dispatcher, clock: Clock) -> None:
     ingest(app, files, order("SO-1", date="2026-11-21"))

@@ -60,10 +60,12 @@ class Worker:
         if self._last_recheck is None or now - self._last_recheck >= self.recheck_every:
             self.review.recheck((Outcome.WAITING,), actor=self.dispatcher.worker,
                                 reason="scheduled re-check")
-            # A date in the future is cured by time alone: once its day has come, a record held
-            # for it is looked at again without anybody's action, as a waiting one is.
+            # Time alone cures a date in the future and a batch window: once its day or its
+            # window has come, a held record is looked at again without anybody's action, as a
+            # waiting one is, so its findings say what still holds it.
             self.review.recheck((Outcome.HELD,), actor=self.dispatcher.worker,
-                                reason="scheduled re-check", codes=(Code.DATE_OUT_OF_RANGE,))
+                                reason="scheduled re-check",
+                                codes=(Code.DATE_OUT_OF_RANGE, Code.SCHEDULED_BATCH))
             self._last_recheck = now
             self.totals.rechecks += 1
         report = self.dispatcher.run_once()
