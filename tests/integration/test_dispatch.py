@@ -526,6 +526,34 @@ def test_answers_that_never_come_are_held_after_the_retry_rule_and_a_retry_asks_
     assert len(book.documents) == 1
 
 
+@pytest.mark.parametrize("autocount_has_it", [True, False])
+def test_a_newer_version_after_a_sync_that_ran_out_in_doubt_is_never_a_second_document(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        autocount_has_it: bool) -> None:
+    configure(app, {"retry": {"attempts": 2, "jitter": 0}})
+    ingest(app, files, order("SO-1", lines=[line(qty="2")]))
+    # The post's answer is lost (AutoCount may or may not have kept it), then the look-up's.
+    book.fail(InDoubt("read timed out after the request was sent"), stored=autocount_has_it)
+    book.fail_lookup(InDoubt("read timed out"))
+    dispatcher.run_once()
+    assert dispatcher.run_once().held == [(SO_1, "SYNC_FAILED")]
+
+    # Before anyone retries, version 2 arrives: it must not go as a document of its own.
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+    assert dispatcher.run_once().calls == 0
+    assert outcome(app, "SO-1") is Outcome.HELD
+    assert "may hold that version" in finding(app, "SO-1", "SYNC_FAILED")["message"]
+
+    app.review.retry(SO_1, "dana", "AutoCount answers again")
+    for _ in range(3):
+        dispatcher.run_once()
+
+    # AutoCount is asked about version 1 first: one document, with version 2's quantity.
+    [posted] = book.documents.values()
+    assert [ln.qty for ln in posted.lines or ()] == [Decimal(5)]
+    assert outcome(app, "SO-1") is Outcome.SYNCED
+
+
 def test_a_record_rejected_while_its_sync_waits_to_be_retried_is_never_sent(
         app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
         clock: Clock) -> None:

@@ -46,7 +46,7 @@ from acgate.domain.rules import Numbering, RetryRule
 from acgate.service.companies import CompanyDirectory
 from acgate.service.pipeline import followers, parse_raw, recheck
 from acgate.service.reconcile import posting_dict
-from acgate.storage.outbox import Entry, Outbox
+from acgate.storage.outbox import FAILED_IN_DOUBT, Entry, Outbox
 from acgate.storage.repository import Repository, StoredDocument
 from acgate.storage.store import Store
 
@@ -151,7 +151,27 @@ class Dispatcher:
                     "created_at": now, "updated_at": now,
                 })
             box.add(rows)
+            self._hold_behind_doubt(repo, box.ready_behind_doubt(company), now)
         return len(rows)
+
+    def _hold_behind_doubt(self, repo: Repository, ids: list[int], now: dt.datetime) -> None:
+        """A newer version is not sent while AutoCount may hold an older one whose answers
+        never came (it would be a second document beside it): it is held for a person, whose
+        retry asks AutoCount about the older version first."""
+        for stored in repo.by_ids(ids):
+            assert stored.current_version_id is not None
+            code = Code.SYNC_FAILED
+            finding = Finding(
+                code, Outcome.HELD, self.directory.rules[stored.company].owner_of(code),
+                "an earlier version's sync ran out of retries without AutoCount's answer, so "
+                "AutoCount may hold that version; this one waits until AutoCount is asked",
+                suggestions=(Suggestion("retry the sync once AutoCount answers; it is asked "
+                                        "about the earlier version first", "retry"),))
+            repo.set_version_fields(stored.current_version_id,
+                                    carried=[*stored.carried, finding.as_dict()])
+        if ids:
+            recheck(repo, self.directory.lookup(repo), ids, now, self.worker,
+                    "an earlier version may be in AutoCount", kind="sync_attempt")
 
     def _chosen_number(self, stored: StoredDocument) -> str | None:
         numbering = self.directory.rules[stored.company].for_type(stored.identity.type).numbering
@@ -497,7 +517,9 @@ class Dispatcher:
                 "fix the cause, then retry the sync"
         finding = Finding(code, Outcome.HELD, rules.owner_of(code), text,
                           suggestions=(Suggestion(way_out, "retry"),))
-        book.settles.append({"id": entry.id, "state": "failed", "last_error": attempt.message})
+        # Whether AutoCount may hold it decides what a newer version of the record may do.
+        failed = FAILED_IN_DOUBT if kind == "in_doubt" or entry.maybe_sent else "failed"
+        book.settles.append({"id": entry.id, "state": failed, "last_error": attempt.message})
         assert attempt.prepared is not None
         stored = attempt.prepared.stored
         book.versions.append({"id": entry.version_id,

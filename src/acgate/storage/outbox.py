@@ -12,6 +12,11 @@ from acgate.storage.repository import Repository
 from acgate.storage.tables import documents, outbox, sync_attempts, targets, versions
 
 OPEN_STATES = ("pending", "in_flight", "in_doubt")
+# Out of retries while AutoCount's answers never came: it may hold the version. A person's retry
+# asks AutoCount first, and no newer version of the record is queued until then.
+FAILED_IN_DOUBT = "failed_in_doubt"
+# Entries that may have reached AutoCount and are not settled: a newer version waits for them.
+UNSETTLED = ("in_flight", "in_doubt", FAILED_IN_DOUBT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +63,27 @@ class Outbox:
             # re-checked as a change after sync (or queued to post, if AutoCount never got it).
             ~select(outbox.c.id).where(
                 outbox.c.document_id == documents.c.id,
-                outbox.c.state.in_(("in_flight", "in_doubt")),
+                outbox.c.state.in_(UNSETTLED),
             ).exists(),
         ).order_by(documents.c.id)
         if company:
             query = query.where(documents.c.company == company)
         return list(self.connection.execute(query))
+
+    def ready_behind_doubt(self, company: str | None = None) -> list[int]:
+        """Ready documents an older version's sync keeps from being queued: it ran out of
+        retries with its answers lost, so AutoCount may hold that version."""
+        query = select(documents.c.id).where(
+            documents.c.outcome == "ready",
+            select(outbox.c.id).where(
+                outbox.c.document_id == documents.c.id,
+                outbox.c.version_id != documents.c.current_version_id,
+                outbox.c.state == FAILED_IN_DOUBT,
+            ).exists(),
+        ).order_by(documents.c.id)
+        if company:
+            query = query.where(documents.c.company == company)
+        return [row.id for row in self.connection.execute(query)]
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         """Queue these entries. One that was withdrawn before it was ever sent (its record
@@ -137,12 +157,14 @@ class Outbox:
             .order_by(sync_attempts.c.id)))
 
     def reopen_failed(self, document_id: int, version_id: int, now: dt.datetime) -> int:
-        """A person retries a failed sync of the current version (an older version's failed
-        entry is superseded, never sent): due again, counted afresh. It may have failed while in
-        doubt, so AutoCount is asked before anything is sent again."""
+        """A person retries a failed sync of the current version, and of any older version
+        AutoCount may hold (an older version that surely never reached it is superseded, never
+        sent): due again, counted afresh. It may have failed while in doubt, so AutoCount is
+        asked before anything is sent again."""
         result = self.connection.execute(update(outbox).where(
-            outbox.c.document_id == document_id, outbox.c.version_id == version_id,
-            outbox.c.state == "failed",
+            outbox.c.document_id == document_id,
+            or_(and_(outbox.c.version_id == version_id, outbox.c.state == "failed"),
+                outbox.c.state == FAILED_IN_DOUBT),
         ).values(state="in_doubt", attempts=0, not_before=now, updated_at=now, last_error=None))
         return result.rowcount or 0
 
@@ -164,7 +186,7 @@ class Outbox:
             outbox.c.document_id == document_id, outbox.c.state == "pending",
         ).values(state="cancelled", updated_at=now))
         under_way = select(outbox.c.id).where(outbox.c.document_id == document_id,
-                                               outbox.c.state.in_(("in_flight", "in_doubt")))
+                                               outbox.c.state.in_(UNSETTLED))
         return self.connection.execute(under_way.limit(1)).first() is not None
 
     def open_count(self) -> int:
