@@ -80,6 +80,8 @@ def test_queue_references_are_never_broken_over_lines(cli: Cli, app: App, files:
 
     assert result.exit_code == 0, result.output
     assert "shop/sales_order/SO-2026-000000001" in result.stdout
+    # Nor are the codes, in a terminal of 80 columns (many terminals' default).
+    assert "ITEM_UNMAPPED" in result.stdout
 
 
 # ---- files that are not there, or are folders ----------------------------------------------------

@@ -251,7 +251,7 @@ def queue(
         if len(rows) < total:  # the JSON stays a list; the cut is said where a person sees it
             errors.print(f"showing {len(rows)} of {total} records; --limit 0 lists them all")
         return
-    console.print(render.queue_table(rows, now, total))
+    render.queue_view(console, rows, now, total)
 
 
 REF_HELP = "source/type/id, a source id, or an AutoCount document number."

@@ -54,6 +54,26 @@ def codes_table(title: str, counts: Counter[tuple[str, str]]) -> Table:
     return table
 
 
+# Below this width a table of six columns leaves the codes a few letters each: a record per
+# line, with its codes beneath, reads better (80 columns is many terminals' default).
+_TABLE_WIDTH = 110
+
+
+def queue_view(console: Console, rows: list[QueueRow], now: dt.datetime, total: int) -> None:
+    """The holding area: a table where the terminal is wide enough, else a record per line."""
+    if console.width >= _TABLE_WIDTH:
+        console.print(queue_table(rows, now, total))
+        return
+    console.print(f"[bold]Holding area: {len(rows)} of {total} records[/]")
+    for row in rows:
+        outcome = row.outcome.value
+        # The reference is copied into `acgate trace`: it leads its line and is never broken.
+        console.print(f"{plain(row.identity)}  v{row.version or '-'}  "
+                      f"[{OUTCOME_STYLE[outcome]}]{outcome}[/]  {plain(_owner(row))}  "
+                      f"{age_text(row.age(now))}", highlight=False, soft_wrap=True)
+        console.print(f"    {_held_by(row)}", highlight=False, markup=False)
+
+
 def queue_table(rows: list[QueueRow], now: dt.datetime, total: int) -> Table:
     table = Table(title=f"Holding area: {len(rows)} of {total} records", show_lines=False)
     for column in ("record", "v", "outcome", "owner", "age", "findings"):
@@ -61,15 +81,20 @@ def queue_table(rows: list[QueueRow], now: dt.datetime, total: int) -> Table:
         # (the owner and the findings wrap instead).
         table.add_column(column, overflow="fold", no_wrap=column in ("record", "v", "age"))
     for row in rows:
-        codes = ", ".join(dict.fromkeys(f.code.value for f in row.findings
-                                        if f.outcome.value != "ready")) or "-"
-        owner = row.owner or "-"
-        if row.assignee:
-            owner += f" ({row.assignee})"
         table.add_row(plain(row.identity), str(row.version or "-"),
-                      f"[{OUTCOME_STYLE[row.outcome.value]}]{row.outcome.value}[/]", plain(owner),
-                      age_text(row.age(now)), codes)
+                      f"[{OUTCOME_STYLE[row.outcome.value]}]{row.outcome.value}[/]",
+                      plain(_owner(row)), age_text(row.age(now)), _held_by(row))
     return table
+
+
+def _owner(row: QueueRow) -> str:
+    return (row.owner or "-") + (f" ({row.assignee})" if row.assignee else "")
+
+
+def _held_by(row: QueueRow) -> str:
+    """The codes that keep the record where it is (ready notes do not)."""
+    return ", ".join(dict.fromkeys(f.code.value for f in row.findings
+                                   if f.outcome.value != "ready")) or "-"
 
 
 def trace_view(console: Console, trace: Trace) -> None:
