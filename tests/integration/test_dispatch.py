@@ -30,6 +30,7 @@ from acgate.checks.posting import idempotency_key
 from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType
 from acgate.domain.posting import Posting, Transfer
+from acgate.domain.rules import Table
 from acgate.service.dispatch import Dispatcher
 from acgate.service.reconcile import Reconciler
 from acgate.service.review import ReviewError
@@ -891,6 +892,44 @@ def _synced_order(app: App, files: Files, dispatcher: Dispatcher) -> str:
     number = stored(app, "SO-1").autocount_doc_no
     assert number is not None
     return number
+
+
+def test_calls_after_a_change_of_an_autocount_document_wait_for_its_answer(
+        app: App, files: Files, clock: Clock) -> None:
+    # A delivery may transfer from an order a change gives quantity back to: sent beside that
+    # change it could reach AutoCount first and be refused. So nothing starts while it runs.
+    class Watching(FaultyTarget):
+        def __init__(self) -> None:
+            super().__init__()
+            self.changing = threading.Event()
+            self.started_meanwhile = threading.Event()
+
+        def post(self, posting: Posting, *, need_key: bool = False) -> Accepted:
+            if self.changing.is_set():
+                self.started_meanwhile.set()
+            return super().post(posting, need_key=need_key)
+
+        def update(self, posting: Posting, doc_no: str) -> None:
+            self.changing.set()
+            # Another call of the same wave would start at once; none may (bounded: the one
+            # that follows only starts after this returns).
+            self.started_meanwhile.wait(0.3)
+            self.changing.clear()
+            super().update(posting, doc_no)
+
+    book = Watching()
+    dispatcher = Dispatcher(app.store, app.directory, lambda company: book, clock)
+    ingest(app, files, order("SO-0", lines=[line(item="NOPE-0")]), order("SO-1"))
+    dispatcher.run_once()
+    app.review.add_mapping(COMPANY, Table.ITEM, "NOPE-0", "WID-100", "mei.ling")
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), order("SO-3"),
+           name="more.jsonl")
+
+    report = dispatcher.run_once()  # SO-0's post probes alone; then SO-1's update, SO-3's post
+
+    assert sorted(ref for ref, _ in report.synced) == [
+        "shop/sales_order/SO-0", SO_1, "shop/sales_order/SO-3"]
+    assert not book.started_meanwhile.is_set()
 
 
 def test_version_policy_update_changes_the_autocount_document_in_place(

@@ -218,6 +218,11 @@ class Dispatcher:
                         continue
                     wave.append((entry, pool.submit(self._attempt, entry, target,
                                                     prepared[entry.id], report)))
+                    if entry.action in _CHANGES_AUTOCOUNT:
+                        # What follows may transfer from what this changes (a delivery from an
+                        # order a reversal gives quantity back to): it waits for AutoCount's
+                        # answer instead of racing it.
+                        break
                 for entry, future in wave:
                     attempt = future.result()
                     attempts.append(attempt)
@@ -616,6 +621,10 @@ def _note(posting: Posting, before: dict[int, Any]) -> Posting:
         currency_rate=posting.currency_rate, location=posting.location,
         description=f"adjustment of {posting.doc_no or posting.reference or 'a synced document'}",
     )
+
+
+# Actions that change or remove a document AutoCount already holds.
+_CHANGES_AUTOCOUNT = frozenset({"update", "reverse", "void"})
 
 
 class _Withdrawn(Exception):
