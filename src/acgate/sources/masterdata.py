@@ -7,6 +7,7 @@ Loading is all or nothing: every problem in the files is collected and raised to
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from decimal import Decimal
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
@@ -62,14 +63,10 @@ def load_master_files(files: Iterable[Path | tuple[Path, str | None]]) -> Master
     A file is a path, or a (path, table) pair for a CSV file whose name does not say its table.
     """
     pairs = [entry if isinstance(entry, tuple) else (entry, None) for entry in files]
-    for path, _ in pairs:
-        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
-            raise UnsupportedFile(path.name, ACCEPTED_SUFFIXES)
-    tables = Tables()
-    for path, table in pairs:
-        with path.open("rb") as stream:
-            _read_file(stream, path.name, table, tables)
-    return _built(tables)
+    _refuse_unsupported(path.name for path, _ in pairs)  # before any file is opened
+    with ExitStack() as opened:
+        return read_master_streams([(opened.enter_context(path.open("rb")), path.name, table)
+                                    for path, table in pairs])
 
 
 def read_master_data(stream: BinaryIO, filename: str, table: str | None = None) -> MasterData:
@@ -81,13 +78,17 @@ def read_master_data(stream: BinaryIO, filename: str, table: str | None = None) 
 def read_master_streams(files: Sequence[tuple[BinaryIO, str, str | None]]) -> MasterData:
     """Load several open streams (the files of one upload) as one company's master data, as
     `load_master_files` loads paths: (stream, file name, table of a CSV file or None)."""
-    for _, filename, _ in files:
-        if PurePath(filename).suffix.lower() not in ACCEPTED_SUFFIXES:
-            raise UnsupportedFile(filename, ACCEPTED_SUFFIXES)
+    _refuse_unsupported(filename for _, filename, _ in files)
     tables = Tables()
     for stream, filename, table in files:
         _read_file(stream, PurePath(filename).name, table, tables)
     return _built(tables)
+
+
+def _refuse_unsupported(filenames: Iterable[str]) -> None:
+    for filename in filenames:
+        if PurePath(filename).suffix.lower() not in ACCEPTED_SUFFIXES:
+            raise UnsupportedFile(filename, ACCEPTED_SUFFIXES)
 
 
 def master_data_from_json(data: dict[str, Any], name: str = "master data") -> MasterData:
