@@ -283,6 +283,10 @@ def access_log_rows(page: str) -> list[tuple[str, ...]]:
 
 # ---- the CLI ----------------------------------------------------------------------------------
 
+def no_traceback(output: str) -> None:
+    assert "Traceback" not in output
+
+
 @dataclass
 class Cli:
     """`acgate` in-process, in a workspace, as of a moment (ACGATE_NOW)."""

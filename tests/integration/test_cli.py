@@ -24,6 +24,7 @@ from .support import (
     events,
     ingest,
     line,
+    no_traceback,
     order,
     outcome,
     stored,
@@ -31,10 +32,6 @@ from .support import (
 )
 
 RATE_MISMATCH = [line(uom="ctn", qty="2", unit_price="140.00", uom_rate="10")]
-
-
-def no_traceback(output: str) -> None:
-    assert "Traceback" not in output
 
 
 # ---- workspaces ---------------------------------------------------------------------------------

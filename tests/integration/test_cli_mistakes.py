@@ -13,11 +13,18 @@ import pytest
 from acgate.bootstrap import App
 from acgate.domain.access import Role
 
-from .support import Cli, Clock, Files, configure, events, ingest, line, order, outcome
-
-
-def no_traceback(output: str) -> None:
-    assert "Traceback" not in output
+from .support import (
+    Cli,
+    Clock,
+    Files,
+    configure,
+    events,
+    ingest,
+    line,
+    no_traceback,
+    order,
+    outcome,
+)
 
 
 def refused(result: object, *words: str) -> None:
