@@ -4,8 +4,10 @@ comment, add a mapping; and what the trace then shows."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from acgate.bootstrap import App
 from acgate.domain.codes import Outcome
@@ -222,3 +224,37 @@ def test_a_mapping_to_a_code_autocount_does_not_have_is_refused(app: App,
     assert outcome(app, "SO-1") is Outcome.HELD
     assert app.review.add_mapping(COMPANY, Table.LOCATION, "Ipoh", "PG", "alice").moved_on == [
         "shop/sales_order/SO-1"]
+
+
+def test_a_partys_records_are_listed_whatever_their_outcome_open_ones_from_the_index(
+        app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH), order("SO-2"),
+           order("SO-3", party="C-0099", lines=RATE_MISMATCH))
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "party_code = " in statement:
+            statements.append((statement, parameters))
+
+    def listed(*outcomes: Outcome) -> list[str]:
+        with app.store.transaction() as repo:
+            wanted = QueueFilter(party="C-0042", **({"outcomes": outcomes} if outcomes else {}))
+            return [row.identity.id for row in list_queue(repo, wanted, app.clock())]
+
+    event.listen(app.store.engine, "before_cursor_execute", keep)
+    try:
+        assert listed() == ["SO-1"]
+        assert listed(Outcome.HELD) == ["SO-1"]
+    finally:
+        event.remove(app.store.engine, "before_cursor_execute", keep)
+    assert listed(*Outcome) == ["SO-1", "SO-2"]
+    assert listed(Outcome.READY) == ["SO-2"]
+
+    assert len(statements) == 2
+    if app.store.engine.dialect.name != "sqlite":
+        return  # PostgreSQL plans by its statistics; a tiny table is scanned whole
+    with app.store.engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = " ".join(row[-1] for row in connection.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters))
+            assert "ix_documents_party" in plan, plan
