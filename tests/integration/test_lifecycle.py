@@ -285,6 +285,30 @@ def test_the_trace_of_a_rate_mismatch_shows_the_whole_conversion(app: App,
     assert (conversion["base_qty"], conversion["base_uom"]) == ("24", "PCS")
 
 
+
+def test_the_trace_shows_each_lines_mappings_and_conversion_clean_lines_as_much_as_held_ones(
+        app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", branch="Penang", lines=[
+        line(1, uom="ctn", qty="2", unit_price="140.00", tax_code="SST10"),
+        line(2, uom="ctn", qty="1", unit_price="140.00", uom_rate="10"),
+        line(3, uom="ctn", qty="5", unit_price="140.00", tax_code="SST10")]))
+
+    found = trace_of(app, "shop/sales_order/SO-1").as_dict()
+
+    assert codes(app, "SO-1") == ["UOM_RATE_MISMATCH"]
+    assert [(m["field"], m["source_value"], m["autocount_value"]) for m in found["mapped"]
+            if m["field"].startswith(("lines", "branch"))] == [
+        ("lines[0].item", "WID-100", "WID-100"), ("lines[0].uom", "ctn", "CTN"),
+        ("lines[0].tax_code", "SST10", "S-10"), ("branch", "Penang", "PG"),
+        ("lines[1].item", "WID-100", "WID-100"), ("lines[1].uom", "ctn", "CTN"),
+        ("lines[2].item", "WID-100", "WID-100"), ("lines[2].uom", "ctn", "CTN"),
+        ("lines[2].tax_code", "SST10", "S-10")]
+    assert [(c["field"], c["source_uom"], c["alias"], c["autocount_rate"], c["source_rate"],
+             c["qty"], c["base_qty"], c["base_uom"]) for c in found["conversions"]] == [
+        ("lines[0].uom", "ctn", "CTN", "12", None, "2", "24", "PCS"),
+        ("lines[1].uom", "ctn", "CTN", "12", "10", "1", "12", "PCS"),
+        ("lines[2].uom", "ctn", "CTN", "12", None, "5", "60", "PCS")]
+
 # ---- the fulfilment ledger and duplicate keys across re-checks --------------------------------
 
 def partial(doc_id: str, qty: str) -> dict[str, object]:

@@ -169,11 +169,42 @@ class UomConversion(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class CleanLine:
     """The mappings and UOM conversion of a line whose codes raise no finding, with the line's
-    own place (`lines[i]`) left out so that every line with the same codes can share it."""
+    own place (`lines[i]`) and quantity left out so that every line with the same codes can
+    share it."""
 
     goods: tuple[MappedField, ...]  # the item and its UOM
     conversion: UomConversion
     tax: tuple[MappedField, ...]
+    # The same as JSON rows, made once: a document stores its clean lines as a reference to
+    # these (`acgate.service.records`), not as four rows of their own each.
+    rows: tuple[tuple[tuple[str, ...], ...], tuple[str | None, ...], tuple[tuple[str, ...], ...]]
+
+    @classmethod
+    def of(cls, goods: tuple[MappedField, ...], conversion: UomConversion,
+           tax: tuple[MappedField, ...]) -> CleanLine:
+        c = conversion
+        return cls(goods, conversion, tax, (
+            tuple(tuple(m) for m in goods),
+            (c.field, c.item, c.source_uom, c.alias, c.autocount_uom, str(c.autocount_rate),
+             None if c.source_rate is None else str(c.source_rate), c.base_uom),
+            tuple(tuple(m) for m in tax)))
+
+
+class CheckedLine(NamedTuple):
+    """A line whose codes were clean: its place, its quantity and the shared mappings."""
+
+    position: int  # in the document's lines, from 0
+    qty: Decimal
+    clean: CleanLine
+
+    def mapped(self) -> list[MappedField]:
+        prefix = f"lines[{self.position}]"
+        return [m._replace(field=prefix + m.field) for m in (*self.clean.goods, *self.clean.tax)]
+
+    def conversion(self) -> UomConversion:
+        c = self.clean.conversion
+        return c._replace(field=f"lines[{self.position}]{c.field}", qty=self.qty,
+                          base_qty=self.qty * c.autocount_rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,14 +220,30 @@ class Assessment:
 
     outcome: Outcome
     findings: list[Finding]
-    mapped: list[MappedField] = field(default_factory=list)
-    conversions: list[UomConversion] = field(default_factory=list)
+    # What the checks mapped, in the order they met it: a field's code, a UOM conversion, or a
+    # clean line's codes and conversion at once.
+    mapping: list[MappedField | UomConversion | CheckedLine] = field(default_factory=list)
     duplicate_checks: list[DuplicateCheck] = field(default_factory=list)
     contributions: list[Contribution] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     counts_in_ledger: bool = True
     scheduled_for: dt.datetime | None = None
     totals: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def mapped(self) -> list[MappedField]:
+        found: list[MappedField] = []
+        for entry in self.mapping:
+            if isinstance(entry, CheckedLine):
+                found += entry.mapped()
+            elif isinstance(entry, MappedField):
+                found.append(entry)
+        return found
+
+    @property
+    def conversions(self) -> list[UomConversion]:
+        return [entry.conversion() if isinstance(entry, CheckedLine) else entry
+                for entry in self.mapping if not isinstance(entry, MappedField)]
 
 
 @dataclass(slots=True)

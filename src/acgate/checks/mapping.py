@@ -10,6 +10,7 @@ from rapidfuzz import process
 from acgate.checks.context import (
     BOOK,
     Assessment,
+    CheckedLine,
     CleanLine,
     MappedField,
     Run,
@@ -47,7 +48,7 @@ def _near_codes(run: Run, table: Table, code: str) -> list[Suggestion]:
 
 
 def _record(run: Run, field: str, source: str, target: str, rule: str) -> None:
-    run.result.mapped.append(MappedField(field, source, target, rule))
+    run.result.mapping.append(MappedField(field, source, target, rule))
 
 
 def _require(run: Run, table: Table, code: str, field: str, finding: Code,
@@ -151,38 +152,21 @@ def location_of(run: Run, doc: TradeDocument, line: Line) -> tuple[str | None, s
 
 def _check_line(run: Run, doc: TradeDocument, index: int, line: Line,
                 first_without_location: bool) -> None:
-    prefix = f"lines[{index}]"
     key = (line.item, line.uom, line.uom_rate, line.tax_code)
     cache = run.company.clean_lines
     if key not in cache:
         cache[key] = _clean_line(run, line)
     clean = cache[key]
     if clean is None:
+        prefix = f"lines[{index}]"
         _check_goods(run, prefix, line)
         _check_location(run, doc, index, line, first_without_location)
         _check_tax(run, prefix, line)
         return
-    result = run.result
-    mapped = result.mapped
-    for m in clean.goods:
-        mapped.append(_placed(m, prefix))
-    c = clean.conversion
-    result.conversions.append(_tuple(UomConversion, (
-        prefix + c.field, c.item, c.source_uom, c.alias, c.autocount_uom, c.autocount_rate,
-        c.source_rate, line.qty, line.qty * c.autocount_rate, c.base_uom)))
+    # One entry for the line's codes and conversion: most lines are clean, and four rows of
+    # their own for each were a fifth of checking a document.
+    run.result.mapping.append(CheckedLine(index, line.qty, clean))
     _check_location(run, doc, index, line, first_without_location)
-    for m in clean.tax:
-        mapped.append(_placed(m, prefix))
-
-
-def _placed(mapped: MappedField, prefix: str) -> MappedField:
-    return _tuple(MappedField, (prefix + mapped.field, mapped.source_value,
-                                mapped.autocount_value, mapped.rule))
-
-
-# A named tuple's own constructor is a Python function; a clean line makes several per line,
-# so they are made as the tuples they are.
-_tuple = tuple.__new__
 
 
 def _clean_line(run: Run, line: Line) -> CleanLine | None:
@@ -192,10 +176,10 @@ def _clean_line(run: Run, line: Line) -> CleanLine | None:
     _check_goods(scratch, "", line)
     goods = tuple(scratch.result.mapped)
     _check_tax(scratch, "", line)
-    if scratch.sink.items or len(scratch.result.conversions) != 1:
+    conversions = scratch.result.conversions
+    if scratch.sink.items or len(conversions) != 1:
         return None
-    return CleanLine(goods, scratch.result.conversions[0],
-                     tuple(scratch.result.mapped[len(goods):]))
+    return CleanLine.of(goods, conversions[0], tuple(scratch.result.mapped[len(goods):]))
 
 
 def _check_goods(run: Run, prefix: str, line: Line) -> None:
@@ -250,7 +234,7 @@ def check_uom(run: Run, prefix: str, line: Line, item: ItemRecord) -> None:
         return
     uom = item.uom(uom_code)
     assert uom is not None  # resolve_uom found it
-    run.result.conversions.append(
+    run.result.mapping.append(
         UomConversion(
             field=f"{prefix}.uom", item=item.code, source_uom=line.uom, alias=alias,
             autocount_uom=uom.uom, autocount_rate=uom.rate, source_rate=line.uom_rate,

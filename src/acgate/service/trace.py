@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from acgate.checks.context import MappedField, UomConversion
 from acgate.domain.codes import Code
 from acgate.domain.documents import Identity
 from acgate.domain.values import canonical_decimal
-from acgate.service.records import expand_rows
+from acgate.service.records import expand_mapping
 from acgate.service.review import find_document
 from acgate.storage.outbox import Outbox
 from acgate.storage.repository import Repository, StoredDocument
@@ -34,6 +33,7 @@ class Trace:
 
     def as_dict(self) -> dict[str, Any]:
         doc = self.document
+        mapped, conversions = expand_mapping(self.current)
         return {
             "identity": str(doc.identity), "company": doc.company,
             "outcome": doc.outcome.value, "owner": doc.owner, "assignee": doc.assignee,
@@ -42,9 +42,8 @@ class Trace:
             "changed_after_sync": self.changed_after_sync,
             "versions": self.versions,
             "findings": self.current.get("findings", []),
-            "mapped": expand_rows(self.current.get("mapped", []), MappedField._fields),
-            "conversions": expand_rows(self.current.get("conversions", []),
-                                       UomConversion._fields),
+            "mapped": mapped,
+            "conversions": conversions,
             "duplicate_checks": self.current.get("duplicate_checks", []),
             "totals": self.current.get("totals", {}),
             "fulfilment": self.fulfilment,

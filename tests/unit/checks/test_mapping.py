@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+import orjson
 import pytest
 
+from acgate.checks.context import Assessment
 from acgate.domain.codes import Code, Outcome
+from acgate.service.records import assessment_json, expand_mapping
 
 from .builders import (
+    NOW,
     check,
     codes,
     company_rules,
@@ -290,3 +295,43 @@ def test_an_absent_currency_is_the_home_currency_never_the_party_currency() -> N
 
     assert (finding.source_value, finding.expected) == ("MYR", "USD")
     assert codes(check(trade(currency="MYR"))) == []
+
+
+# --- the trace of what was mapped -----------------------------------------------------------------
+
+
+def _named(result: Assessment) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The mappings and conversions as the trace shows them: named fields, decimals as text."""
+    return ([m._asdict() for m in result.mapped],
+            [{k: str(v) if isinstance(v, Decimal) else v for k, v in c._asdict().items()}
+             for c in result.conversions])
+
+
+def test_what_a_check_mapped_reads_back_whole_from_the_holding_area() -> None:
+    # Clean lines (the same codes twice) are stored by reference to their shared rows; a held
+    # line, an unknown item and the header's codes as rows of their own.
+    result = check(trade(branch="Penang", lines=[
+        line(1, qty="2"), line(2, qty="1", uom_rate="10"), line(3, qty="5"),
+        line(4, item="NO-SUCH-ITEM"), line(5, uom="pcs", tax_code=None, qty="7")]))
+    assert {Code.UOM_RATE_MISMATCH, Code.ITEM_UNMAPPED} <= set(codes(result))
+
+    stored = orjson.loads(orjson.dumps(assessment_json(result, NOW)))
+
+    assert expand_mapping(stored) == _named(result)
+    mapped, conversions = expand_mapping(stored)
+    assert [c["field"] for c in conversions] == [
+        "lines[0].uom", "lines[1].uom", "lines[2].uom", "lines[4].uom"]
+    assert [(c["qty"], c["base_qty"]) for c in conversions] == [
+        ("2", "24"), ("1", "12"), ("5", "60"), ("7", "7")]
+    assert {m["field"] for m in mapped} >= {"lines[0].tax_code", "lines[2].item", "branch"}
+
+
+def test_mappings_stored_as_objects_or_rows_by_earlier_versions_still_read() -> None:
+    result = check(trade(lines=[line(1), line(2, uom_rate="10")]))
+    mapped, conversions = _named(result)
+    as_rows = {"mapped": [list(m.values()) for m in mapped],
+               "conversions": [list(c.values()) for c in conversions]}
+
+    assert expand_mapping({"mapped": mapped, "conversions": conversions}) == (mapped, conversions)
+    assert expand_mapping(as_rows) == (mapped, conversions)
+    assert expand_mapping({}) == ([], [])
