@@ -83,9 +83,14 @@ def rss_mb() -> float:
     return 0.0
 
 
-def raw_insert_rate(path: Path, folder: Path) -> float:
-    """The floor: a plain loop inserting the same payloads, WAL, 1,000 a transaction."""
-    connection = sqlite3.connect(folder / "raw.db")
+def raw_insert_rate(path: Path, folder: Path, runs: int = 3) -> float:
+    """The floor: a plain loop inserting the same payloads, WAL, 1,000 a transaction. The best
+    of a few runs: on a noisy machine a slow run of the baseline would flatter the ratio."""
+    return max(_raw_insert_rate(path, folder / f"raw-{run}.db") for run in range(runs))
+
+
+def _raw_insert_rate(path: Path, database: Path) -> float:
+    connection = sqlite3.connect(database)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("CREATE TABLE payloads (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
     started = time.perf_counter()
@@ -149,7 +154,7 @@ def main() -> None:
         raw_rate = raw_insert_rate(source, folder)
     print(f"documents: {report.received} ({LINES} lines each), outcomes {dict(report.outcomes)}")
     print(f"ingest-and-check: {gate_rate:,.0f} documents/s ({elapsed:.1f} s)")
-    print(f"raw SQLite insert of the same payloads (WAL, 1,000 a transaction): "
+    print(f"raw SQLite insert of the same payloads (WAL, 1,000 a transaction, best of 3): "
           f"{raw_rate:,.0f} documents/s")
     print(f"ratio: {gate_rate / raw_rate:.3f} (goal >= 0.05); rate goal >= 10,000 documents/s")
     print(f"CPU per document (this process and its intake workers): "

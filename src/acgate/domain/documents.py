@@ -60,9 +60,10 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
-# Version and line numbers are stored as SQL integers, 32-bit on PostgreSQL.
+# Version and line numbers are stored as SQL integers, 32-bit on PostgreSQL. The bound comes
+# before the validator so that pydantic checks it natively (after it, it is a Python call).
 MAX_NUMBER = 2**31 - 1
-Number = Annotated[int, BeforeValidator(_not_bool), Field(le=MAX_NUMBER)]
+Number = Annotated[int, Field(le=MAX_NUMBER), BeforeValidator(_not_bool)]
 
 PARTY_TYPES = frozenset({DocType.CUSTOMER, DocType.SUPPLIER})
 MASTER_TYPES = PARTY_TYPES | {DocType.ITEM}

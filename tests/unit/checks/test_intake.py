@@ -46,6 +46,8 @@ def paths(data: Any) -> list[str]:
     (payload(version=None, updated_at="20261120T100000+0800"), "updated_at"),
     (payload(version=True), "version"),
     (payload(lines=[line(True)]), "lines[0].line"),
+    (payload(lines=[line(2**31)]), "lines[0].line"),
+    (payload(version=2**31), "version"),
     (payload(lines=[line(qty="1e999999")]), "lines[0].qty"),
     (payload(lines=[line(unit_price="1000000000000")]), "lines[0].unit_price"),
     (payload(totals={"total": JsonNumber("-1E+40")}), "totals.total"),
