@@ -622,6 +622,18 @@ def test_the_queue_filters_and_groups_what_holds_it_by_cause(app: App, files: Fi
     assert "SO-4" in olga.get("/queue?outcome=ready").text
 
 
+
+def test_records_waiting_on_another_document_are_not_listed_as_a_missing_mapping(
+        app: App, files: Files, people: Browser) -> None:
+    ingest(app, files, delivery("DO-1", "SO-9"), order("SO-3", lines=[line(item="NOPE-1")]))
+    assert outcome(app, "DO-1") is Outcome.WAITING
+
+    page = people("olga").get("/queue").text
+
+    assert "2 records" in page
+    assert re.search(r"<strong>1</strong> record waits on item <code>NOPE-1</code>", page)
+    assert "SO-9</code>" not in page
+
 def test_the_queue_answers_htmx_with_its_results_only(app: App, files: Files,
                                                       people: Browser) -> None:
     ingest(app, files, order("SO-1", lines=CARTON))

@@ -421,6 +421,48 @@ def test_an_over_transfer_is_held_by_acgate_and_refused_by_autocount_if_released
     assert so_line["transferred_qty"] == "3"
 
 
+
+def _delivery_held_on_the_orders_first_version(app: App, files: Files, dispatcher: Dispatcher,
+                                               sandbox: Sandbox) -> str:
+    """DO-1 for 5 arrived before SO-1 (so it has the lower document id); SO-1 synced with 2,
+    and a second version raises it to 5."""
+    ingest(app, files, _delivered_from("DO-1", "5"), name="do-1.jsonl")
+    number = synced_order(app, files, dispatcher, sandbox, lines=[line(qty="2")])
+    assert codes(app, "DO-1") == ["OVER_FULFILMENT"]
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+    return number
+
+
+def test_a_delivery_held_over_its_order_moves_on_once_the_raised_order_reaches_autocount(
+        app: App, files: Files, bridge: Sandbox, dispatcher: Dispatcher) -> None:
+    number = _delivery_held_on_the_orders_first_version(app, files, dispatcher, bridge)
+    # AutoCount's order still says 2 until the update reaches it.
+    assert outcome(app, "DO-1") is Outcome.HELD
+
+    assert dispatcher.run_once().synced == [(SO_1, number)]
+    assert outcome(app, "DO-1") is Outcome.READY
+    assert [e["reason"] for e in trace_of(app, "DO-1").events][-1] \
+        == "a document it depends on synced"
+
+    assert dispatcher.run_once().synced == [("shop/delivery_order/DO-1", "DO-000001")]
+    [so_line] = bridge.document("SalesOrder", number)["lines"]
+    assert (so_line["qty"], so_line["transferred_qty"]) == ("5", "5")
+
+
+def test_a_delivery_ready_beside_its_orders_update_reaches_autocount_after_it(
+        app: App, files: Files, bridge: Sandbox, dispatcher: Dispatcher) -> None:
+    number = _delivery_held_on_the_orders_first_version(app, files, dispatcher, bridge)
+    app.review.recheck()  # a person's re-check judges it against the order's second version
+    assert outcome(app, "DO-1") is Outcome.READY
+
+    report = dispatcher.run_once()
+
+    assert report.held == []
+    assert sorted(report.synced) == [("shop/delivery_order/DO-1", "DO-000001"), (SO_1, number)]
+    [so_line] = bridge.document("SalesOrder", number)["lines"]
+    assert (so_line["qty"], so_line["transferred_qty"]) == ("5", "5")
+
+
 # ---- an answer lost after AutoCount committed -------------------------------------------------
 
 def test_a_post_committed_then_timed_out_is_resolved_by_look_up_not_sent_again(

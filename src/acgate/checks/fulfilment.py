@@ -13,6 +13,7 @@ from acgate.checks.context import Run
 from acgate.checks.mapping import base_quantity
 from acgate.domain.codes import Code
 from acgate.domain.documents import DocType, Identity, TradeDocument
+from acgate.domain.findings import DOCUMENT_BLOCKER
 from acgate.domain.ledger import Contribution, Relation, is_order, relation
 from acgate.domain.values import canonical_decimal
 
@@ -91,6 +92,9 @@ def _check_target(run: Run, target: Identity, kind: Relation, mine: dict[int, De
                 f"{canonical_decimal(cap)} {capped_by} are outstanding",
                 field=fields[(target, target_line)], source_value=canonical_decimal(qty),
                 expected=f"at most {canonical_decimal(outstanding)}",
+                # A new version of the target may raise what it allows: the record is checked
+                # again when that reaches AutoCount, as one waiting on it is.
+                blocker=(DOCUMENT_BLOCKER, str(target)),
             )
     if kind is Relation.FULFIL and run.doc.type in _DELIVERIES:
         open_lines = [

@@ -10,7 +10,7 @@ from croniter import croniter
 from acgate.checks.context import Run
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import Identity, TradeDocument
-from acgate.domain.findings import Suggestion
+from acgate.domain.findings import DOCUMENT_BLOCKER, Suggestion
 from acgate.domain.rules import Timing
 
 SATISFIED = frozenset({Outcome.SYNCED, Outcome.TRACKED})
@@ -65,7 +65,7 @@ def _check_dependencies(run: Run) -> None:
         run.sink.add(
             Code.DEPENDENCY_PENDING, f"waits for {name}, which {state} and has not synced yet",
             field=field, source_value=name, expected="synced or tracked",
-            blocker=("document", name),
+            blocker=(DOCUMENT_BLOCKER, name),
         )
 
 

@@ -21,6 +21,11 @@ class Suggestion:
     score: float | None = None
 
 
+# The blocker of a finding that waits on another document (its identity): the record is checked
+# again when that document syncs. Every other blocker names a mapping table a person can add to.
+DOCUMENT_BLOCKER = "document"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: Code
@@ -31,7 +36,8 @@ class Finding:
     source_value: str | None = None
     expected: str | None = None
     suggestions: tuple[Suggestion, ...] = ()
-    # The mapping whose absence caused this finding, so adding it re-checks exactly these records.
+    # The mapping whose absence caused this finding, so adding it re-checks exactly these records
+    # (or the document it waits on: `DOCUMENT_BLOCKER`).
     blocker: tuple[str, str] | None = None
     released_by: str | None = None
 

@@ -196,7 +196,7 @@ class Dispatcher:
             prepared = self._prepare_all(repo, entries)
         claimed_at = time.monotonic()
         attempts: list[Attempt] = []
-        pending = list(entries)
+        pending = _changes_first(entries, prepared)
         size = 1  # the first call probes: a bad key or a spent budget costs one call, not four
         with ThreadPoolExecutor(self.concurrency) as pool:
             while pending:
@@ -625,6 +625,32 @@ def _note(posting: Posting, before: dict[int, Any]) -> Posting:
 
 # Actions that change or remove a document AutoCount already holds.
 _CHANGES_AUTOCOUNT = frozenset({"update", "reverse", "void"})
+
+
+def _changes_first(entries: list[Entry], prepared: dict[int, Prepared]) -> list[Entry]:
+    """The claimed entries in document order, except that one transferring from an AutoCount
+    document goes after a change of that document claimed with it. A delivery that arrived
+    before its order has the lower id; sent first, it would meet the order's old quantities."""
+    changes = {(p.stored.identity.type, p.stored.autocount_doc_no): entry for entry in entries
+               if entry.action in _CHANGES_AUTOCOUNT
+               and (p := prepared[entry.id]).stored.autocount_doc_no}
+    ordered: dict[int, Entry] = {}
+
+    def place(entry: Entry, placing: set[int]) -> None:
+        if entry.id in ordered or entry.id in placing:
+            return  # placed already, or a loop of transfers: document order decides
+        placing.add(entry.id)
+        posting = prepared[entry.id].posting
+        for line in posting.lines if posting else ():
+            transfer = line.transfer
+            change = changes.get((transfer.from_type, transfer.from_doc_no)) if transfer else None
+            if change is not None:
+                place(change, placing)
+        ordered[entry.id] = entry
+
+    for entry in entries:
+        place(entry, set())
+    return list(ordered.values())
 
 
 class _Withdrawn(Exception):

@@ -23,7 +23,7 @@ from acgate.domain.documents import (
     TradeDocument,
     parse_document,
 )
-from acgate.domain.findings import Finding, decide, finding_from_dict
+from acgate.domain.findings import DOCUMENT_BLOCKER, Finding, decide, finding_from_dict
 from acgate.domain.ledger import Contribution, Relation
 from acgate.domain.values import JsonNumber, canonical_decimal
 from acgate.service.records import assessment_json, responsible_owner
@@ -340,4 +340,4 @@ def _recheck_work(stored: StoredDocument, actor: str, reason: str, kind: str,
 
 def followers(repo: Repository, identities: Iterable[str]) -> list[int]:
     """Open documents that wait on any of these documents."""
-    return repo.blocked_by("document", identities, (Outcome.WAITING, Outcome.HELD))
+    return repo.blocked_by(DOCUMENT_BLOCKER, identities, (Outcome.WAITING, Outcome.HELD))

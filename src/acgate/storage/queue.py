@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from acgate.domain.access import Principal
 from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType, Identity
-from acgate.domain.findings import Finding, Suggestion
+from acgate.domain.findings import DOCUMENT_BLOCKER, Finding, Suggestion
 from acgate.storage.repository import Repository, finding_from_row
 from acgate.storage.tables import OPEN_FOR_PARTY, documents, findings, versions
 
@@ -164,7 +164,8 @@ class Cause:
 
 def causes(repo: Repository, wanted: QueueFilter, now: dt.datetime,
            limit: int = 10) -> list[Cause]:
-    """The missing mappings that hold most of the records `wanted` selects, most first."""
+    """The missing mappings that hold most of the records `wanted` selects, most first (a
+    record waiting on another document has no mapping to add)."""
     records = func.count(findings.c.document_id.distinct())
     # A join rather than `IN (selected ids)`: the blocker index is read in order and each
     # finding's document checked by its key, instead of materialising every selected id.
@@ -173,6 +174,7 @@ def causes(repo: Repository, wanted: QueueFilter, now: dt.datetime,
                func.min(findings.c.id))
         .select_from(findings.join(documents, documents.c.id == findings.c.document_id))
         .where(findings.c.blocker_table.is_not(None),
+               findings.c.blocker_table != DOCUMENT_BLOCKER,
                findings.c.outcome != Outcome.READY.value),
         wanted, now,
     ).group_by(findings.c.company, findings.c.blocker_table, findings.c.blocker_code) \
