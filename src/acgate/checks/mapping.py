@@ -164,9 +164,13 @@ def _check_line(run: Run, doc: TradeDocument, index: int, line: Line,
         _check_tax(run, prefix, line)
         return
     # One entry for the line's codes and conversion: most lines are clean, and four rows of
-    # their own for each were a fifth of checking a document.
-    run.result.mapping.append(CheckedLine(index, line.qty, clean))
+    # their own for each were a fifth of checking a document. (Made as the tuple it is: a named
+    # tuple's own constructor is a Python function.)
+    run.result.mapping.append(_tuple(CheckedLine, (index, line.qty, clean)))
     _check_location(run, doc, index, line, first_without_location)
+
+
+_tuple = tuple.__new__
 
 
 def _clean_line(run: Run, line: Line) -> CleanLine | None:

@@ -232,13 +232,11 @@ def _loads_plain(text: str) -> Any:
 
 def _key_ends(text: str) -> int:
     # With no whitespace after any quote, every key end is a plain `":` and str.count finds
-    # them far faster than the pattern.
-    if any(gap in text for gap in _GAPS):
+    # them far faster than the pattern. (Spelled out: a generator over the four cost more than
+    # the four searches.)
+    if '" ' in text or '"\t' in text or '"\n' in text or '"\r' in text:
         return len(_KEY_END.findall(text))
     return text.count('":')
-
-
-_GAPS = ('" ', '"\t', '"\n', '"\r')
 
 
 def _plain_keys(value: Any) -> int | None:
