@@ -463,6 +463,54 @@ def test_a_delivery_ready_beside_its_orders_update_reaches_autocount_after_it(
     assert (so_line["qty"], so_line["transferred_qty"]) == ("5", "5")
 
 
+
+def _second_delivery_held_over_the_first(app: App, files: Files, dispatcher: Dispatcher,
+                                         sandbox: Sandbox, *, first_synced: bool) -> str:
+    """SO-1 for 5 synced; DO-1 takes 3 (synced or only ready); DO-2 for 3 more is held."""
+    number = synced_order(app, files, dispatcher, sandbox, lines=[line(qty="5")])
+    ingest(app, files, _delivered_from("DO-1", "3"), name="do-1.jsonl")
+    if first_synced:
+        dispatcher.run_once()
+    ingest(app, files, _delivered_from("DO-2", "3"), name="do-2.jsonl")
+    assert codes(app, "DO-2") == ["OVER_FULFILMENT"]
+    return number
+
+
+def test_a_delivery_held_over_another_moves_on_once_that_ones_cut_reaches_autocount(
+        app: App, files: Files, bridge: Sandbox, dispatcher: Dispatcher) -> None:
+    number = _second_delivery_held_over_the_first(app, files, dispatcher, bridge,
+                                                  first_synced=True)
+    ingest(app, files, _delivered_from("DO-1", "1") | {"version": 2}, name="do-1-v2.jsonl")
+    assert outcome(app, "DO-2") is Outcome.HELD  # AutoCount still has the 3 DO-1 took
+
+    dispatcher.run_once()  # DO-1's second version replaces its first in AutoCount
+    assert outcome(app, "DO-2") is Outcome.READY
+    assert trace_of(app, "DO-2").events[-1]["reason"] \
+        == "a document fulfilling the same one synced"
+
+    assert [ref for ref, _ in dispatcher.run_once().synced] == ["shop/delivery_order/DO-2"]
+    [so_line] = bridge.document("SalesOrder", number)["lines"]
+    assert so_line["transferred_qty"] == "4"
+
+
+@pytest.mark.parametrize("how", ["rejected by a person", "cancelled by its source"])
+def test_a_delivery_held_over_another_that_never_synced_moves_on_when_that_one_is_dropped(
+        app: App, files: Files, bridge: Sandbox, dispatcher: Dispatcher, how: str) -> None:
+    number = _second_delivery_held_over_the_first(app, files, dispatcher, bridge,
+                                                  first_synced=False)
+
+    if how == "rejected by a person":
+        app.review.reject("DO-1", "dana", "entered twice")
+    else:
+        ingest(app, files, _delivered_from("DO-1", "3") | {"version": 2, "status": "cancelled"},
+               name="do-1-v2.jsonl")
+
+    assert outcome(app, "DO-1") is Outcome.REJECTED
+    assert outcome(app, "DO-2") is Outcome.READY
+    assert [ref for ref, _ in dispatcher.run_once().synced] == ["shop/delivery_order/DO-2"]
+    [so_line] = bridge.document("SalesOrder", number)["lines"]
+    assert so_line["transferred_qty"] == "3"
+
 # ---- an answer lost after AutoCount committed -------------------------------------------------
 
 def test_a_post_committed_then_timed_out_is_resolved_by_look_up_not_sent_again(

@@ -44,7 +44,7 @@ from acgate.domain.posting import (
 )
 from acgate.domain.rules import Numbering, RetryRule
 from acgate.service.companies import CompanyDirectory
-from acgate.service.pipeline import followers, parse_raw, recheck
+from acgate.service.pipeline import alongside, followers, parse_raw, recheck
 from acgate.service.reconcile import posting_dict
 from acgate.storage.outbox import FAILED_IN_DOUBT, Entry, Outbox
 from acgate.storage.repository import Repository, StoredDocument
@@ -396,6 +396,10 @@ class Dispatcher:
             report.followers_rechecked += len(recheck(
                 repo, self.directory.lookup(repo), waiting, now, self.worker,
                 "a document it depends on synced", only_changes=True))
+            beside = [i for i in alongside(repo, book.synced_ids) if i not in set(waiting)]
+            report.followers_rechecked += len(recheck(
+                repo, self.directory.lookup(repo), beside, now, self.worker,
+                "a document fulfilling the same one synced", only_changes=True))
 
     @staticmethod
     def _moved_on_while_sent(repo: Repository, book: _Bookkeeping) -> list[int]:
@@ -503,6 +507,7 @@ class Dispatcher:
              "previous_outcome": stored.outcome.value}))
         report.synced.append((str(stored.identity), accepted.doc_no))
         book.synced.append(str(stored.identity))
+        book.synced_ids.append(stored.id)
 
     def _hold(self, attempt: Attempt, report: DispatchReport, book: _Bookkeeping) -> None:
         entry, kind = attempt.entry, attempt.kind
@@ -551,6 +556,7 @@ class _Bookkeeping:
     pauses: list[tuple[str, str]] = field(default_factory=list)
     held: list[int] = field(default_factory=list)
     synced: list[str] = field(default_factory=list)
+    synced_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -631,9 +637,9 @@ def _changes_first(entries: list[Entry], prepared: dict[int, Prepared]) -> list[
     """The claimed entries in document order, except that one transferring from an AutoCount
     document goes after a change of that document claimed with it. A delivery that arrived
     before its order has the lower id; sent first, it would meet the order's old quantities."""
-    changes = {(p.stored.identity.type, p.stored.autocount_doc_no): entry for entry in entries
+    changes = {(stored.identity.type, stored.autocount_doc_no): entry for entry in entries
                if entry.action in _CHANGES_AUTOCOUNT
-               and (p := prepared[entry.id]).stored.autocount_doc_no}
+               and (stored := prepared[entry.id].stored).autocount_doc_no}
     ordered: dict[int, Entry] = {}
 
     def place(entry: Entry, placing: set[int]) -> None:

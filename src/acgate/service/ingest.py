@@ -30,6 +30,7 @@ from acgate.service.companies import CompanyDirectory, UnknownCompany
 from acgate.service.pipeline import (
     Verdict,
     Work,
+    alongside,
     document_state,
     followers,
     judge,
@@ -488,6 +489,15 @@ class _Batch:
             # A tracked document never syncs: what waited on it may go now.
             recheck(self.repo, self.directory.lookup(self.repo), followers(self.repo, tracked),
                     self.now, "acgate", "a document it depends on is tracked",
+                    only_changes=True)
+        # A new version of a document AutoCount never had may take less from what it fulfils
+        # (a delivery cancelled or cut): another held over the same order may fit now.
+        changed = [v.work.document_id for v in verdicts if v.work.previous is not None
+                   and v.work.previous.synced_version_id is None
+                   and v.work.previous.counts_in_ledger]
+        if changed:
+            recheck(self.repo, self.directory.lookup(self.repo), alongside(self.repo, changed),
+                    self.now, "acgate", "a document fulfilling the same one changed",
                     only_changes=True)
         self.works, self.new_rows, self.version_rows = [], {}, {}
         self.pending = set()

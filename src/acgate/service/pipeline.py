@@ -341,3 +341,10 @@ def _recheck_work(stored: StoredDocument, actor: str, reason: str, kind: str,
 def followers(repo: Repository, identities: Iterable[str]) -> list[int]:
     """Open documents that wait on any of these documents."""
     return repo.blocked_by(DOCUMENT_BLOCKER, identities, (Outcome.WAITING, Outcome.HELD))
+
+
+def alongside(repo: Repository, document_ids: Sequence[int]) -> list[int]:
+    """Open documents that wait on what these documents take quantities from: a delivery held
+    over an order may fit once another delivery of it gives quantity back."""
+    return [i for i in followers(repo, repo.ledger_targets(document_ids))
+            if i not in set(document_ids)]

@@ -14,7 +14,7 @@ from acgate.domain.codes import WAY_OUT, Code, Outcome
 from acgate.domain.documents import Identity
 from acgate.domain.rules import Table
 from acgate.service.companies import CompanyDirectory
-from acgate.service.pipeline import Verdict, recheck
+from acgate.service.pipeline import Verdict, alongside, recheck
 from acgate.storage.outbox import Outbox
 from acgate.storage.repository import Repository, StoredDocument, finding_from_row
 from acgate.storage.store import Store
@@ -139,6 +139,11 @@ class Review:
             repo.append_events([_event(stored, now, actor, "rejected", reason,
                                        {"outcome": "rejected",
                                         "previous_outcome": stored.outcome.value})])
+            if stored.synced_version_id is None:
+                # What it took from an order was acgate's count alone: others may fit now.
+                self.recheck_ids(repo, alongside(repo, [stored.id]), actor,
+                                 f"{stored.identity}, fulfilling the same document, was rejected",
+                                 only_changes=True)
             return stored
 
     def retry(self, ref: str, actor: str, reason: str) -> Verdict:

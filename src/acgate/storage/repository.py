@@ -383,6 +383,14 @@ class Repository:
             rows.extend(self.connection.execute(select(ledger).where(ledger.c.target.in_(chunk))))
         return rows
 
+    def ledger_targets(self, document_ids: Iterable[int]) -> set[str]:
+        """The documents these documents' lines take quantities from."""
+        found: set[str] = set()
+        for chunk in _chunks(set(document_ids)):
+            found.update(row[0] for row in self.connection.execute(
+                select(ledger.c.target).where(ledger.c.document_id.in_(chunk)).distinct()))
+        return found
+
     def ledger_of(self, document_id: int) -> list[Any]:
         return list(self.connection.execute(
             select(ledger).where(ledger.c.document_id == document_id)))
