@@ -30,6 +30,7 @@ from acgate.sources.masterdata import master_data_from_json
 from .support import (
     COMPANY,
     MASTER,
+    Cli,
     Clock,
     Files,
     configure,
@@ -650,3 +651,16 @@ def test_through_the_cloud_an_invoice_syncs_in_one_call_and_an_order_is_held(
     assert outcome(app, "INV-1") is Outcome.SYNCED
     assert outcome(app, "SO-1") is Outcome.HELD
 
+
+def test_master_data_is_pulled_from_the_cloud_with_each_products_units(
+        app: App, files: Files, cloud: Sandbox, cli: Cli) -> None:
+    result = cli("master", "pull")
+
+    assert result.exit_code == 0, result.output
+    assert "master data pulled from AutoCount:" in result.output
+    # The Cloud API lists no tax codes, projects or credit terms: those stay as loaded.
+    assert "lists no projects, tax_codes, terms: kept as loaded before" in result.output
+    ingest(app, files, invoice("INV-1", terms="C30", lines=[
+        line(uom="ctn", qty="1", unit_price="140.00", tax_code="SST10")]))
+    assert codes(app, "INV-1") == []
+    assert trace_of(app, "INV-1").as_dict()["conversions"][0]["base_qty"] == "12"

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from acgate.autocount.errors import InDoubt, TargetError
+from acgate.autocount.errors import InDoubt, RateLimited, TargetError
 from acgate.autocount.fields import Fields
 from acgate.autocount.http import (
     HttpSettings,
@@ -22,15 +22,17 @@ from acgate.autocount.http import (
     Page,
     doc_no_from_location,
 )
-from acgate.autocount.masters import item_record, party_record
+from acgate.autocount.masters import code_of, item_record, party_record
 from acgate.autocount.payloads import cloud_body
 from acgate.autocount.ratelimit import RateBudget
-from acgate.autocount.target import Accepted, RemoteDocument
+from acgate.autocount.target import Accepted, RemoteDocument, Wait
 from acgate.domain.documents import DocType, party_kind
 from acgate.domain.masterdata import MasterData
 from acgate.domain.posting import Posting
 
 CLOUD_URL = "https://accounting-api.autocountcloud.com"
+# Waits on a spent call budget before one product's page is given up on.
+_PRODUCT_TRIES = 5
 
 RESOURCES: dict[DocType, str] = {
     DocType.SALES_INVOICE: "invoice",
@@ -62,6 +64,7 @@ class CloudClient(HttpTarget):
     """A `Target` speaking the Cloud API's profile."""
 
     name = "cloud"
+    unlisted_master_tables = frozenset({"tax_codes", "projects", "terms"})
     # The Cloud API publishes no status for a number already taken: AutoCount's refusals are
     # mostly 400s, so any refusal of acgate's own number is checked for acgate's earlier write.
     duplicate_statuses = (400, 409, 422)
@@ -131,11 +134,13 @@ class CloudClient(HttpTarget):
             "POST", f"{RESOURCES[doc_type]}/listing",
             body={"page": page, "filter": listing_filter}))
 
-    def master_data(self) -> MasterData:
+    def master_data(self, wait: Wait | None = None) -> MasterData:
         """Debtors, creditors, products, locations, agents and departments.
 
         The Cloud API lists no tax codes, projects or credit terms: those stay empty, which the
-        pre-checks read as "not known" rather than "none exist".
+        pre-checks read as "not known" rather than "none exist". A product listed without its
+        multi-packs (a listing's summary row) is read from its own page, which has them: with its
+        base unit alone every carton line would be held as an unknown UOM.
         """
         def table(resource: str, read: Callable[[Fields], R],
                   identity: Callable[[R], Hashable]) -> list[R]:
@@ -144,11 +149,33 @@ class CloudClient(HttpTarget):
         def codes(resource: str, name: str) -> set[str]:
             return self._codes(f"{resource}/listing", {"activeOnly": "true"}, name)
 
+        listed = table("product", lambda row: row,
+                       lambda row: code_of(Fields(row.get("product")) if row.has("product")
+                                           else row, "productCode", "code"))
+        items = [item_record(row if row.has("productMultiPacks") else self._product(row, wait))
+                 for row in listed]
         return MasterData(
             debtors={p.code: p for p in table("debtor", party_record, lambda p: p.code)},
             creditors={p.code: p for p in table("creditor", party_record, lambda p: p.code)},
-            items={i.code: i for i in table("product", item_record, lambda i: i.code)},
+            items={i.code: i for i in items},
             locations=codes("location", "location"),
             agents=codes("sales-agent", "salesAgent"),
             departments=codes("department", "deptNo"),
         )
+
+    def _product(self, summary: Fields, wait: Wait | None) -> Fields:
+        """A product's own page (with its multi-packs), paced by the call budget when the caller
+        can wait; the summary itself when the product went between the listing and now."""
+        code = code_of(summary, "productCode", "code")
+        for _ in range(_PRODUCT_TRIES):
+            if wait is not None and (pause := self.budget.wait_seconds()):
+                wait(pause)
+            try:
+                answer = self._read("GET", "product", params={"code": code}, missing_ok=True)
+            except RateLimited:
+                if wait is None:
+                    raise
+                continue  # the budget now knows its reset: the next turn waits for it
+            return summary if answer is None else Fields(answer)
+        raise RateLimited(f"AutoCount's call budget ran out {_PRODUCT_TRIES} times reading "
+                          f"product {code}; pull the master data again later", None)

@@ -168,6 +168,7 @@ class HttpTarget(abc.ABC):
     """The shared half of an HTTP target: calls, outcome mapping, complete listings."""
 
     name: str
+    unlisted_master_tables: frozenset[str] = frozenset()
     duplicate_statuses: tuple[int, ...] = (409,)
     """Refusals of a post under acgate's own number that may mean "that number is taken"."""
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from acgate.autocount.errors import Duplicate, Rejected
 from acgate.autocount.ratelimit import RateLimit
-from acgate.autocount.target import Accepted, RemoteDocument, RemoteLine
+from acgate.autocount.target import Accepted, RemoteDocument, RemoteLine, Wait
 from acgate.domain.documents import DocType
 from acgate.domain.masterdata import MasterData
 from acgate.domain.posting import Posting
@@ -29,6 +29,7 @@ class MemoryTarget:
     November 2026."""
 
     name = "memory"
+    unlisted_master_tables: frozenset[str] = frozenset()
 
     def __init__(self, master: MasterData | None = None) -> None:
         self.documents: dict[tuple[DocType, str], RemoteDocument] = {}
@@ -96,7 +97,7 @@ class MemoryTarget:
             if kind is doc_type and date_from <= document.date <= date_to:
                 yield document
 
-    def master_data(self) -> MasterData:
+    def master_data(self, wait: Wait | None = None) -> MasterData:
         return self.master
 
 

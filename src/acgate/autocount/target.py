@@ -7,7 +7,7 @@ workbooks for a person. The dispatcher and reconciliation speak only this protoc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -16,6 +16,9 @@ from acgate.autocount.ratelimit import RateLimit
 from acgate.domain.documents import DocType
 from acgate.domain.masterdata import MasterData
 from acgate.domain.posting import Posting, Transfer
+
+# Pauses the caller for so many seconds (the CLI sleeps; a test records).
+Wait = Callable[[float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,9 @@ class Target(Protocol):
     """
 
     name: str
+    # The master data tables `master_data` cannot read (left empty there): a pull keeps what
+    # was loaded for them before, rather than emptying them.
+    unlisted_master_tables: frozenset[str]
 
     @property
     def rate_limit(self) -> RateLimit | None:
@@ -127,5 +133,7 @@ class Target(Protocol):
         """Each document dated in the range once, whatever order the pages come in."""
         ...
 
-    def master_data(self) -> MasterData:
+    def master_data(self, wait: Wait | None = None) -> MasterData:
+        """AutoCount's master data. A target never sleeps; given `wait`, a long read (one call per
+        product on the Cloud API) asks it to pause for the call budget instead of failing."""
         ...

@@ -25,7 +25,7 @@ from acgate.autocount.errors import Duplicate, Rejected, Unsupported
 from acgate.autocount.fields import remote_document
 from acgate.autocount.payloads import BRIDGE_TYPES, NEW_DOC_NO, bridge_body, remark_field
 from acgate.autocount.ratelimit import RateLimit
-from acgate.autocount.target import Accepted, RemoteDocument
+from acgate.autocount.target import Accepted, RemoteDocument, Wait
 from acgate.domain.documents import DocType
 from acgate.domain.masterdata import MasterData
 from acgate.domain.posting import Posting
@@ -66,6 +66,7 @@ class XlsxTarget:
     """A `Target` that appends documents to an import workbook in a folder."""
 
     name = "xlsx"
+    unlisted_master_tables: frozenset[str] = frozenset()
 
     def __init__(self, settings: XlsxSettings) -> None:
         self.settings = settings
@@ -127,7 +128,7 @@ class XlsxTarget:
                        date_to: dt.date) -> Iterator[RemoteDocument]:
         return (d for d in self._read(doc_type) if date_from <= d.date <= date_to)
 
-    def master_data(self) -> MasterData:
+    def master_data(self, wait: Wait | None = None) -> MasterData:
         raise Unsupported("an import workbook holds no master data; load AutoCount's export")
 
     def _read(self, doc_type: DocType) -> list[RemoteDocument]:

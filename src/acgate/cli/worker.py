@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import signal
 import threading
+import time
 from typing import Annotated, Any
 
 import typer
@@ -22,7 +23,7 @@ from acgate.cli.app import (
     opened,
 )
 from acgate.service.companies import UnknownCompany
-from acgate.service.masters import save_master
+from acgate.service.masters import pull_master
 from acgate.service.reconcile import Reconciler
 from acgate.service.review import ReviewError
 from acgate.service.targets import TargetNotConfigured
@@ -88,14 +89,23 @@ def master_pull(company: Annotated[str | None, typer.Option()] = None,
     try:
         name = application.directory.company_of(company)
         target = application.targets(name)
-        master = target.master_data()
+        master, rechecked = pull_master(application.store, application.directory, name, target,
+                                        application.clock(), actor_name(actor),
+                                        wait=_waiting_for_the_budget)
     except (UnknownCompany, TargetNotConfigured, TargetError) as error:
         raise fail(str(error)) from None
-    rechecked = save_master(application.store, application.directory, name, master,
-                            f"the {target.name} target", application.clock(), actor_name(actor))
     counts = ", ".join(f"{v} {k}" for k, v in master.counts().items())
     console.print(f"master data pulled from AutoCount: {counts}; {rechecked} open records "
                   "re-checked")
+    if target.unlisted_master_tables:
+        console.print(f"the {target.name} target lists no "
+                      f"{', '.join(sorted(target.unlisted_master_tables))}: kept as loaded before")
+
+
+def _waiting_for_the_budget(seconds: float) -> None:
+    # A pull reads a Cloud book's products one by one: past about 100 a minute it waits.
+    console.print(f"AutoCount's call budget is spent: waiting {seconds:.0f} s")
+    time.sleep(seconds)
 
 
 @app.command()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
+from acgate.autocount.target import Target, Wait
 from acgate.domain.codes import Outcome
 from acgate.domain.masterdata import MasterData
 from acgate.service.companies import CompanyDirectory
@@ -13,6 +15,7 @@ from acgate.service.pipeline import recheck
 from acgate.sources.masterdata import (
     dump_master_data_json,
     load_master_files,
+    master_data_from_json,
 )
 from acgate.storage.store import Store
 
@@ -31,6 +34,24 @@ def save_master(store: Store, directory: CompanyDirectory, company: str, master:
         ids = repo.ids_where(company=company, outcomes=(Outcome.HELD, Outcome.WAITING))
         return len(recheck(repo, directory.lookup(repo), ids, now, actor,
                            f"master data reloaded from {loaded_from}", only_changes=True))
+
+
+def pull_master(store: Store, directory: CompanyDirectory, company: str, target: Target,
+                now: dt.datetime, actor: str, wait: Wait | None = None) -> tuple[MasterData, int]:
+    """Replace a company's master data with what its AutoCount target lists (see
+    `save_master`). The tables the target cannot list (the Cloud API's tax codes, projects and
+    credit terms) keep what was loaded for them last: emptied, every line with a tax code would
+    be held as unmapped."""
+    master = target.master_data(wait)
+    kept = sorted(target.unlisted_master_tables)
+    with store.transaction() as repo:
+        stored = repo.master_data(company)
+    if stored is not None and kept:
+        before = master_data_from_json(stored)
+        master = dataclasses.replace(master, **{name: getattr(before, name) for name in kept})
+    loaded_from = f"the {target.name} target" + (
+        f" ({', '.join(kept)} as loaded before: the target lists none)" if kept else "")
+    return master, save_master(store, directory, company, master, loaded_from, now, actor)
 
 
 def load_master(store: Store, directory: CompanyDirectory, company: str | None,

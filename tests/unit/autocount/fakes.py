@@ -113,6 +113,8 @@ class FakeCloud:
         self.book = FakeBook()
         self.requests: list[httpx.Request] = []
         self.masters: dict[str, list[dict[str, Any]]] = {}
+        # `GET /{book}/product?code=X`: a product's own page, with its multi-packs.
+        self.products: dict[str, dict[str, Any]] = {}
         self.headers: dict[str, str] = {}
         self.fail: Handler | None = None
 
@@ -139,6 +141,10 @@ class FakeCloud:
         if resource in self.masters and action == "listing":
             page = int(request.url.params["page"])
             return answer(200, self.book.page(self.masters[resource], page))
+        if resource == "product":
+            found = self.products.get(request.url.params["code"])
+            return answer(404, {"message": "Product not found."}) if found is None \
+                else answer(200, found)
         doc_type = self.RESOURCES[resource]
         doc_no = request.url.params.get("docNo")
         if action == "listing":

@@ -9,7 +9,14 @@ import httpx
 import pytest
 
 from acgate.autocount.cloud import RESOURCES, CloudClient, CloudSettings
-from acgate.autocount.errors import Duplicate, InDoubt, TargetPaused, Unavailable, Unsupported
+from acgate.autocount.errors import (
+    Duplicate,
+    InDoubt,
+    RateLimited,
+    TargetPaused,
+    Unavailable,
+    Unsupported,
+)
 from acgate.autocount.http import Timeouts, doc_no_from_location
 from acgate.autocount.target import Accepted, RemoteLine
 from acgate.domain.documents import DocType
@@ -248,6 +255,54 @@ def test_master_data_from_the_cloud_listings(cloud: FakeCloud) -> None:
     assert data.tax_codes == {} and data.terms == set()  # the Cloud API lists neither
     assert all(r.url.params["activeOnly"] == "true" for r in cloud.requests)
 
+
+
+def _summaries(cloud: FakeCloud, count: int) -> None:
+    """Products listed as summary rows (no multi-packs); each one's own page has them."""
+    cloud.masters = {resource: [] for resource in (
+        "debtor", "creditor", "location", "sales-agent", "department")}
+    cloud.masters["product"] = [{"productCode": f"P{n}", "productName": f"Item {n}",
+                                 "unit": "PCS"} for n in range(count)]
+    cloud.products = {f"P{n}": {"product": {"productCode": f"P{n}", "productName": f"Item {n}",
+                                            "unit": "PCS"},
+                                "productMultiPacks": [{"multiPack": "CTN", "multiPackRate": 24}]}
+                      for n in range(count)}
+
+
+def test_products_listed_without_their_multi_packs_are_read_from_their_own_pages(
+        cloud: FakeCloud) -> None:
+    _summaries(cloud, 3)
+    del cloud.products["P2"]  # gone from AutoCount between the listing and its page
+
+    items = cloud.client().master_data().items
+
+    assert [(u.uom, u.rate) for u in items["P0"].uoms] == [("PCS", 1), ("CTN", 24)]
+    assert [(u.uom, u.rate) for u in items["P1"].uoms] == [("PCS", 1), ("CTN", 24)]
+    assert [u.uom for u in items["P2"].uoms] == ["PCS"]
+    assert [r.url.params.get("code") for r in cloud.requests
+            if r.url.path.endswith("/product")] == ["P0", "P1", "P2"]
+
+
+def test_a_spent_call_budget_while_reading_products_waits_when_the_caller_can(
+        cloud: FakeCloud) -> None:
+    _summaries(cloud, 2)
+    limited = iter([True])
+
+    def budget_spent_once(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("code") == "P1" and next(limited, False):
+            return answer(429, {"message": "Too many requests."}, headers={"Retry-After": "7"})
+        return cloud._route(request)
+
+    cloud.fail = budget_spent_once
+    waited: list[float] = []
+
+    items = cloud.client().master_data(wait=waited.append).items
+
+    assert [u.uom for u in items["P1"].uoms] == ["PCS", "CTN"]
+    assert waited == [7.0]
+    cloud.fail = lambda request: answer(429, {"message": "Too many requests."})
+    with pytest.raises(RateLimited):
+        cloud.client().master_data()  # nobody to wait: the pull says so instead
 
 def test_wrong_credentials_pause_the_target(cloud: FakeCloud) -> None:
     client = CloudClient(CloudSettings(book_id=BOOK, key_id="kid", api_key="wrong"),
