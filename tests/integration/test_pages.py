@@ -192,6 +192,30 @@ def test_signing_out_needs_the_token_and_ends_the_session(app: App, people: Brow
     assert [e.kind for e in _people_events(app)][-1] == "logged_out"
 
 
+def test_the_sign_out_address_opened_by_get_asks_first_and_signs_no_one_out(
+        app: App, people: Browser) -> None:
+    alice = people("alice")
+    page = alice.get("/logout", follow_redirects=False)
+
+    assert page.status_code == 200
+    assert "You are about to sign out, alice." in shown(page)
+    main = re.search(r"<main\b[^>]*>(.*)</main>", page.text, re.S)
+    assert main and re.search(r'<form method="post" action="/logout">\s*<input type="hidden" '
+                              rf'name="csrf_token" value="{alice.csrf}">\s*'
+                              r'<button type="submit">Sign out</button>', main.group(1))
+    assert alice.get("/", follow_redirects=False).status_code == 200
+    assert "logged_out" not in [e.kind for e in _people_events(app)]
+
+    assert alice.post("/logout", {}).url.path == "/login"
+    assert alice.get("/", follow_redirects=False).status_code == 303
+
+
+def test_the_sign_out_address_sends_a_stranger_to_sign_in(app: App) -> None:
+    answer = TestClient(create_app(app)).get("/logout", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login"
+
+
 def _people_events(app: App) -> list[Any]:
     from sqlalchemy import select
 
@@ -653,6 +677,30 @@ def test_my_queue_holds_my_roles_records_and_those_assigned_to_me(
     assert "SO-1" in mine["alice"] and "SO-2" not in mine["alice"]
     assert "SO-2" in mine["olga"] and "SO-1" not in mine["olga"]
     assert "SO-2" in mine["ian"]
+
+
+def test_a_viewer_is_offered_no_queue_of_their_own(app: App, files: Files,
+                                                  people: Browser) -> None:
+    ingest(app, files, order("SO-1", lines=CARTON), order("SO-2", status="on_hold"))
+    vera = people("vera")
+    for path in ("/", "/queue", "/log"):
+        page = vera.get(path).text
+        assert "/queue?mine=1" not in page and "My queue" not in page, path
+    olga = people("olga")
+    assert 'href="/queue?mine=1"' in olga.get("/").text
+    assert 'id="f-mine"' in olga.get("/queue").text
+
+    bookmarked = vera.get("/queue?mine=1")
+    assert "A viewer works no owner's queue: only records assigned to vera by name" \
+        in shown(bookmarked)
+    assert "0 records" in bookmarked.text
+    assert 'id="f-mine"' in bookmarked.text  # still ticked, so it can be unticked
+
+    # Assigned while she worked operations: still hers by name once she only views.
+    olga.post("/actions/assign", {"ref": "SO-2", "assignee": "olga"})
+    app.people.set_role("olga", Role.VIEWER, "setup")
+    demoted = people("olga").get("/queue?mine=1").text
+    assert "1 record" in demoted and "SO-2" in demoted and "SO-1" not in demoted
 
 
 def test_bulk_actions_take_the_rows_ticked_or_the_whole_filter(app: App, files: Files,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from acgate.bootstrap import App
-from acgate.http.auth import SESSION_COOKIE, Caller, application, caller
+from acgate.http.auth import SESSION_COOKIE, Caller, LoginRequired, application, caller
 from acgate.service.people import LockedOut, NotAuthenticated
 from acgate.web.templating import local_path, redirect, render
 
@@ -46,6 +46,19 @@ def _refused(request: Request, next_page: str, username: str,
         page.status_code = 429
         page.headers["Retry-After"] = str(error.seconds)
     return page
+
+
+@router.get("/logout")
+async def log_out_page(request: Request,
+                       app: Annotated[App, Depends(application)]) -> Response:
+    """A typed address or an old bookmark: a button to sign out, never the sign-out itself (a
+    GET any other site could make would end the session)."""
+    try:
+        who = await caller(request, app)
+    except LoginRequired:
+        # Nobody to sign out; `next` would bring them back here after signing in.
+        return redirect("/login")
+    return render(request, "logout.html", {}, who)
 
 
 @router.post("/logout")
