@@ -15,6 +15,7 @@ from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType
 from acgate.service.dispatch import Dispatcher
 from acgate.service.masters import load_master
+from acgate.sources.readers import read_documents
 from acgate.sources.rules_file import load_rules_dir
 
 from .support import (
@@ -123,6 +124,30 @@ def test_a_tracked_document_satisfies_its_followers_at_once(app: App, files: Fil
     assert outcome(app, "GR-1") is Outcome.READY
     assert codes(app, "GR-1") == []
 
+
+
+def test_a_follower_judged_before_its_tracked_document_in_one_batch_moves_on(
+        app: App, files: Files) -> None:
+    ingest(app, files, trade("goods_received", "GR-1", party="400-P001", status="received",
+                             based_on=[{"type": "purchase_order", "id": "PO-1"}],
+                             lines=[line(unit_price=None)]),
+           trade("purchase_order", "PO-1", party="400-P001"))
+
+    assert outcome(app, "GR-1") is Outcome.READY
+    assert [e["reason"] for e in events(app, "GR-1")][-1] == "a document it depends on is tracked"
+
+
+def test_a_batch_with_a_tracked_document_nothing_waits_on_is_planned_without_the_lock(
+        app: App, files: Files) -> None:
+    # Several intake processes check batches side by side only while a batch can be planned
+    # on a snapshot; one that needs the write lock is checked alone.
+    batch = list(read_documents(files.jsonl("po.jsonl", [
+        trade("purchase_order", "PO-1", party="400-P001"), order("SO-1")])))
+
+    plan, report = app.intake.plan(batch, None, app.clock())
+
+    assert plan is not None
+    assert dict(report.outcomes) == {"tracked": 1, "ready": 1}
 
 # ---- after sync ---------------------------------------------------------------------------------
 

@@ -210,12 +210,6 @@ def test_the_sign_out_address_opened_by_get_asks_first_and_signs_no_one_out(
     assert alice.get("/", follow_redirects=False).status_code == 303
 
 
-def test_the_sign_out_address_sends_a_stranger_to_sign_in(app: App) -> None:
-    answer = TestClient(create_app(app)).get("/logout", follow_redirects=False)
-    assert answer.status_code == 303
-    assert answer.headers["location"] == "/login"
-
-
 def _people_events(app: App) -> list[Any]:
     from sqlalchemy import select
 

@@ -30,12 +30,11 @@ from acgate.service.companies import CompanyDirectory, UnknownCompany
 from acgate.service.pipeline import (
     Verdict,
     Work,
-    alongside,
     document_state,
-    followers,
     judge,
     recheck,
     record,
+    waiting_on,
 )
 from acgate.sources.records import RawRecord
 from acgate.storage.planning import NeedsLock, Plan, PlanningRepository, apply_plan
@@ -464,6 +463,18 @@ class _Batch:
         # read what it has written (see storage.planning).
         verdicts = judge(self.repo, self.directory.lookup(self.repo), self.works, self.now) \
             if self.works else []
+        # A tracked document never syncs: what waited on it may go now. A new version of a
+        # document AutoCount never had may take less from what it fulfils (a delivery cancelled
+        # or cut): another held over the same order may fit now. Asked here, before the writes,
+        # so that a batch with nothing waiting on those is still planned without the lock.
+        tracked = [str(v.work.identity) for v in verdicts if v.outcome is Outcome.TRACKED]
+        after_tracked = waiting_on(self.repo, verdicts, tracked)
+        changed = {v.work.document_id for v in verdicts if v.work.previous is not None
+                   and v.work.previous.synced_version_id is None
+                   and v.work.previous.counts_in_ledger}
+        beside = [document_id for document_id in waiting_on(self.repo, verdicts, {
+            c.target for v in verdicts if v.work.document_id in changed
+            for c in v.contributions}) if document_id not in changed]
         self.repo.supersede(self.superseded)
         self.repo.add_intake_errors(self.intake_errors)
         states = {v.work.document_id: document_state(v, self.now) for v in verdicts}
@@ -484,21 +495,11 @@ class _Batch:
                 self.report.codes[finding.code.value] += 1
         if self.keep_verdicts:
             self.report.checked.extend(verdicts)
-        tracked = [str(v.work.identity) for v in verdicts if v.outcome is Outcome.TRACKED]
-        if tracked:
-            # A tracked document never syncs: what waited on it may go now.
-            recheck(self.repo, self.directory.lookup(self.repo), followers(self.repo, tracked),
-                    self.now, "acgate", "a document it depends on is tracked",
-                    only_changes=True)
-        # A new version of a document AutoCount never had may take less from what it fulfils
-        # (a delivery cancelled or cut): another held over the same order may fit now.
-        changed = [v.work.document_id for v in verdicts if v.work.previous is not None
-                   and v.work.previous.synced_version_id is None
-                   and v.work.previous.counts_in_ledger]
-        if changed:
-            recheck(self.repo, self.directory.lookup(self.repo), alongside(self.repo, changed),
-                    self.now, "acgate", "a document fulfilling the same one changed",
-                    only_changes=True)
+        for ids, reason in ((after_tracked, "a document it depends on is tracked"),
+                            (beside, "a document fulfilling the same one changed")):
+            if ids:
+                recheck(self.repo, self.directory.lookup(self.repo), ids, self.now, "acgate",
+                        reason, only_changes=True)
         self.works, self.new_rows, self.version_rows = [], {}, {}
         self.pending = set()
         self.superseded, self.events, self.intake_errors = [], [], []

@@ -343,6 +343,19 @@ def followers(repo: Repository, identities: Iterable[str]) -> list[int]:
     return repo.blocked_by(DOCUMENT_BLOCKER, identities, (Outcome.WAITING, Outcome.HELD))
 
 
+def waiting_on(repo: Repository, verdicts: list[Verdict], identities: Iterable[str]) -> list[int]:
+    """Open records that wait on any of these documents: those stored, and those just judged,
+    whose findings are not stored yet (a delivery judged before its order in one batch)."""
+    blockers = {(DOCUMENT_BLOCKER, identity) for identity in identities}
+    if not blockers:
+        return []
+    found = set(followers(repo, (identity for _, identity in blockers)))
+    found.update(v.work.document_id for v in verdicts
+                 if v.outcome in (Outcome.WAITING, Outcome.HELD)
+                 and any(f.blocker in blockers for f in v.findings))
+    return sorted(found)
+
+
 def alongside(repo: Repository, document_ids: Sequence[int]) -> list[int]:
     """Open documents that wait on what these documents take quantities from: a delivery held
     over an order may fit once another delivery of it gives quantity back."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from acgate.bootstrap import App
-from acgate.http.auth import SESSION_COOKIE, Caller, LoginRequired, application, caller
+from acgate.http.auth import SESSION_COOKIE, Caller, application, caller
 from acgate.service.people import LockedOut, NotAuthenticated
 from acgate.web.templating import local_path, redirect, render
 
@@ -49,15 +49,10 @@ def _refused(request: Request, next_page: str, username: str,
 
 
 @router.get("/logout")
-async def log_out_page(request: Request,
-                       app: Annotated[App, Depends(application)]) -> Response:
+def log_out_page(request: Request, who: Annotated[Caller, Depends(caller)]) -> Response:
     """A typed address or an old bookmark: a button to sign out, never the sign-out itself (a
-    GET any other site could make would end the session)."""
-    try:
-        who = await caller(request, app)
-    except LoginRequired:
-        # Nobody to sign out; `next` would bring them back here after signing in.
-        return redirect("/login")
+    GET any other site could make would end the session). Nobody signed in is sent to sign in,
+    as on every page."""
     return render(request, "logout.html", {}, who)
 
 
