@@ -1,7 +1,6 @@
-"""An independent audit: acgate run against rules and data its developers have not seen.
-
-Each test states what the contract (contract/documents.md, contract/exceptions.md) requires, and
-reproduces a place where acgate does otherwise. Every test here fails on the code audited.
+"""What an independent audit found when it ran acgate against rules and data its developers had
+not seen: each test states what the contract (contract/documents.md, contract/exceptions.md)
+requires where acgate did otherwise (each failed on the code audited, commit 0bb6c49).
 """
 
 from __future__ import annotations
@@ -43,7 +42,7 @@ def _with_master(app: App, files: Files, clock: Clock, **extra: list[Any]) -> No
     load_master(app.store, app.directory, COMPANY, path, clock(), "setup")
 
 
-# ---- duplicate parties ----------------------------------------------------------------------------
+# ---- duplicate parties -------------------------------------------------------------------------
 
 def test_a_new_customer_whose_name_differs_only_by_punctuation_is_a_duplicate_party(
         app: App, files: Files, clock: Clock) -> None:

@@ -56,8 +56,9 @@ def check_approval(run: Run, meaning: str | None = None) -> None:
 
 def _check_prices_against(run: Run, doc: TradeDocument, base: Document | None,
                           which: str) -> None:
-    if not isinstance(base, TradeDocument) or (base.version == doc.version and which == "approved"):
-        return
+    if not isinstance(base, TradeDocument) or (which == "approved" and (
+            base.version, base.updated_at) == (doc.version, doc.updated_at)):
+        return  # the approved version itself (documents ordered by `updated_at` have no number)
     already = {f.field for f in run.sink.items if f.code is Code.PRICE_CHANGED}
     for index, before, after in _price_changes(base, doc):
         field = f"lines[{index}].unit_price"

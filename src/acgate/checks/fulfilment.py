@@ -73,6 +73,10 @@ def _caps(run: Run, target: Identity, kind: Relation) -> dict[int, Decimal | Non
 
 def _check_target(run: Run, target: Identity, kind: Relation, mine: dict[int, Decimal],
                   fields: dict[tuple[Identity, int], str]) -> None:
+    if kind is Relation.FULFIL and run.doc.type not in _DELIVERIES:
+        # A purchase order buying more than its request asked for (a supplier's carton) crosses
+        # nothing: only deliveries cross what was ordered, and invoices what was delivered.
+        return
     caps = _caps(run, target, kind)
     if caps is None:
         return

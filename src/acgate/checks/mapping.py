@@ -130,8 +130,8 @@ def _check_currency(run: Run, doc: TradeDocument, party_code: str | None) -> Non
             f"the document is in {currency} but gives no currency_rate to {home}",
             field="currency_rate", source_value=None, expected=f"the {currency}->{home} rate",
         )
-    if party_code is None or all(line.unit_price is None for line in doc.lines):
-        return  # an unpriced delivery or receipt carries no money to be in the wrong currency
+    if party_code is None:
+        return
     party = run.company.master.parties(party_kind(doc.type)).get(party_code)
     party_currency = (party.currency if party else None) or home
     if party is not None and party_currency != currency:

@@ -480,6 +480,13 @@ def raw_identity(payload: Any) -> Identity | None:
     return None
 
 
+def status_as_sent(payload: Any) -> str | None:
+    """The status word of a payload that may break the contract, when it gives one as text: the
+    trace shows the status of every version received, a refused one's too."""
+    status = payload.get("status") if isinstance(payload, Mapping) else None
+    return status.strip() or None if isinstance(status, str) else None
+
+
 def canonical_json(document: Document) -> dict[str, Any]:
     """The parsed content in one spelling: key order, spacing and number spelling do not matter."""
     return document.model_dump(mode="json", exclude_none=True)

@@ -80,6 +80,7 @@ class PartyMatcher:
         self._names: dict[str, str] = {}
         self._exact: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._blocks: dict[str, set[str]] = defaultdict(set)
+        self._glued: dict[str, set[str]] = defaultdict(set)
         for party in parties:
             self._add(party)
 
@@ -91,6 +92,7 @@ class PartyMatcher:
             self._exact[(kind, key)].add(party.code)
         for word in set(name.split()):
             self._blocks[word].add(party.code)
+        self._glued[_glued(name)].add(party.code)
 
     def matches(
         self,
@@ -127,16 +129,23 @@ class PartyMatcher:
         blocks = [self._blocks[w] for w in words if w in self._blocks]
         small = [b for b in blocks if len(b) <= _MAX_BLOCK]
         chosen = small or sorted(blocks, key=len)[:1]
-        return set().union(*chosen) if chosen else set()
+        # 'Harbour-Front' and 'Harbourfront' share no word, only their letters.
+        return set(self._glued.get(_glued(normalised), ())).union(*chosen)
 
 
 def _name_score(left: str, right: str) -> float:
     """Word order never matters; a shorter name contained in a longer one counts only when it
-    has two words or more, so 'Tan' alone does not match every Tan."""
-    score = fuzz.token_sort_ratio(left, right)
+    has two words or more, so 'Tan' alone does not match every Tan. Punctuation is dropped, not
+    only read as a space: 'Harbour-Front Cafe' is 'Harbourfront Cafe', so the names are also
+    compared with their words run together."""
+    score = max(fuzz.token_sort_ratio(left, right), fuzz.ratio(_glued(left), _glued(right)))
     if min(len(left.split()), len(right.split())) >= 2:
         score = max(score, fuzz.token_set_ratio(left, right))
     return float(score)
+
+
+def _glued(name: str) -> str:
+    return name.replace(" ", "")
 
 
 def _exact_keys(

@@ -33,8 +33,9 @@ class CompanyDirectory:
         company = declared or self.default()
         if company is None:
             raise UnknownCompany(
-                f"the document names no company and {len(self.rules)} are configured "
-                f"({', '.join(sorted(self.rules)) or 'none'}); add `company`"
+                f"no company is named and {len(self.rules)} are configured "
+                f"({', '.join(sorted(self.rules)) or 'none'}); name one: `company` in what a "
+                "source sends or an API request, `--company` on the command line"
             )
         if company not in self.rules:
             raise UnknownCompany(

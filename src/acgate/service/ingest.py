@@ -24,6 +24,7 @@ from acgate.domain.documents import (
     content_hash,
     parse_document,
     raw_identity,
+    status_as_sent,
 )
 from acgate.domain.versions import VersionKey, compare
 from acgate.service.companies import CompanyDirectory, UnknownCompany
@@ -335,7 +336,7 @@ class _Batch:
             return
         self._refuse_noted(record, identity, "invalid", problems)
         if stored is not None and order < 0:
-            self._stale(record, stored, key, None, None, problems)
+            self._stale(record, stored, key, None, status_as_sent(record.payload), problems)
             return
         self._new_version(record, identity, company, stored, key, None, None, problems)
 
@@ -393,11 +394,12 @@ class _Batch:
             if stored.current_version_id:
                 self.superseded.append(stored.current_version_id)
         version_id = self._next_version_id()
+        status = doc.status if doc is not None else status_as_sent(record.payload)
         self.version_rows[version_id] = {
             "id": version_id, "document_id": document_id, "version": key.version,
             "source_updated_at": key.updated_at, "content_hash": digest,
             "raw": received_text(record), "origin": record.origin, "received_at": self.now,
-            "status": doc.status if doc is not None else None,
+            "status": status,
             "state": "current" if doc is not None else "invalid",
             "approved": bool(doc is not None and approved_as_is(doc)), "problems": [
                 p.as_dict() for p in problems
@@ -410,8 +412,7 @@ class _Batch:
             doc=doc, problems=problems, first_received_at=first_received, previous=stored,
             event_kind="received", actor=self.actor or f"source {identity.source}",
             reason=f"{key.describe()} received from {record.origin}",
-            event_data={"origin": record.origin, "version": key.version,
-                        "status": doc.status if doc is not None else None},
+            event_data={"origin": record.origin, "version": key.version, "status": status},
         ))
 
     def _next_version_id(self) -> int:

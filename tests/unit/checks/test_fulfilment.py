@@ -210,17 +210,18 @@ def test_a_delivery_that_does_not_count_says_nothing_of_the_order() -> None:
     assert codes(gate.receive(delivery(2, "30", status="on_hold"))) == [Code.SOURCE_EXCEPTION]
 
 
-def test_a_purchase_order_for_part_of_a_request_is_no_partial_delivery() -> None:
+def test_a_purchase_order_against_a_request_is_neither_partial_nor_over_fulfilment() -> None:
     gate = Gate()
     gate.receive(trade("purchase_request", id="PR-1", lines=[line(1, qty="2")]))  # 24 PCS
 
     part = trade("purchase_order", id="PO-1", lines=[line(1, qty="10", uom="pcs", based_on_line={
         "type": "purchase_request", "id": "PR-1", "line": 1})])
     assert codes(gate.receive(part)) == []
-    # It still counts against the request: ordering more than was requested is held.
+    # Nor is ordering more than was requested (a supplier's carton) an over-fulfilment: only
+    # deliveries cross what was ordered, and invoices what was delivered.
     over = trade("purchase_order", id="PO-2", lines=[line(1, qty="20", uom="pcs", based_on_line={
         "type": "purchase_request", "id": "PR-1", "line": 1})])
-    assert codes(gate.receive(over)) == [Code.OVER_FULFILMENT]
+    assert codes(gate.receive(over)) == []
 
 
 def test_a_delivery_rejected_by_a_person_is_no_longer_counted() -> None:
