@@ -25,6 +25,7 @@ from .support import (
     Clock,
     Files,
     codes,
+    configure,
     delivery,
     events,
     ingest,
@@ -290,6 +291,30 @@ def test_a_master_data_reload_rechecks_open_records(app: App, files: Files,
     assert outcome(app, "SO-2") is Outcome.HELD
     assert len(events(app, "SO-2")) == before  # unchanged: no event
 
+
+
+def test_a_master_data_reload_counts_for_the_very_next_document_taxes_and_prices_afresh(
+        app: App, files: Files, workspace: Path, clock: Clock) -> None:
+    # Checking remembers a line's amounts and a price found within tolerance for the company
+    # as it is built: a reload (a new tax rate, a new price) must not meet old answers.
+    configure(app, {"types": {"sales_order": {"price_check": True}}})
+    stated = {"subtotal": "25.00", "tax": "2.50", "total": "27.50"}  # 2 x 12.50 at 10%
+    ingest(app, files, order("SO-1", totals=stated, lines=[line(tax_code="SST10")]))
+    assert codes(app, "SO-1") == []
+    changed = json.loads(json.dumps(MASTER))
+    changed["tax_codes"] = [{"code": "S-10", "rate": "0.08"}]
+    widget = next(item for item in changed["items"] if item["code"] == "WID-100")
+    widget["uoms"][0]["price"] = "20.00"
+    path = workspace / "master-2.json"
+    path.write_text(json.dumps(changed))
+    load_master(app.store, app.directory, COMPANY, path, clock(), "carol")
+
+    ingest(app, files, order("SO-2", totals=stated, lines=[line(tax_code="SST10")]),
+           name="after.jsonl")
+
+    # 12.50 is now 37.5% under 20.00; the tax at 8% is 2.00, and the total 27.00.
+    assert codes(app, "SO-2") == ["PRICE_OUT_OF_TOLERANCE", "TOTALS_MISMATCH",
+                                  "TOTALS_MISMATCH"]
 
 def test_the_trace_of_a_rate_mismatch_shows_the_whole_conversion(app: App,
                                                                   files: Files) -> None:

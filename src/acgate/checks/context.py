@@ -87,6 +87,13 @@ class Company:
     # What a line's codes map to when they raise nothing, by (item, uom, uom_rate, tax_code);
     # None when they raise something and the line must be checked in full each time.
     clean_lines: dict[tuple[object, ...], CleanLine | None] = field(default_factory=dict)
+    # A line's net amount and its tax (None when the tax code has no known rate), by (qty,
+    # unit_price, discount, tax_code): see `acgate.checks.amounts.computed_totals`.
+    line_amounts: dict[tuple[object, ...], tuple[Decimal, Decimal | None]] = field(
+        default_factory=dict)
+    # Lines whose price is within tolerance of AutoCount's, by (item, uom, unit_price, currency
+    # rate, whether purchase prices apply): see `acgate.checks.amounts.check_prices`.
+    prices_in_tolerance: set[tuple[object, ...]] = field(default_factory=set)
 
     @classmethod
     def build(cls, rules: CompanyRules, master: MasterData) -> Company:

@@ -6,7 +6,7 @@ import hashlib
 
 from acgate.checks.amounts import computed_totals
 from acgate.checks.context import DuplicateCheck, Run
-from acgate.checks.mapping import lookup
+from acgate.checks.mapping import lookup, party_table
 from acgate.domain.codes import Code
 from acgate.domain.documents import PartyDocument, TradeDocument, party_kind
 from acgate.domain.findings import Suggestion
@@ -51,7 +51,7 @@ def document_keys(run: Run, doc: TradeDocument) -> list[tuple[str, str]]:
     """(kind, key) for the unique-reference and natural-key rules that apply to this document."""
     if doc.reference is None:
         return []
-    mapped, _ = lookup(run, Table(party_kind(doc.type)), doc.party.code)
+    mapped, _ = lookup(run, party_table(doc.type), doc.party.code)
     party = mapped or f"source:{doc.source}:{doc.party.code}"
     reference = key_reference(doc.reference)
     keys = []

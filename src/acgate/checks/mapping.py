@@ -18,6 +18,7 @@ from acgate.checks.context import (
 )
 from acgate.domain.codes import Code
 from acgate.domain.documents import (
+    DocType,
     ItemDocument,
     Line,
     PartyDocument,
@@ -28,6 +29,14 @@ from acgate.domain.findings import FindingSink, Suggestion
 from acgate.domain.masterdata import ItemRecord, ItemUom
 from acgate.domain.rules import Table
 from acgate.domain.values import canonical_decimal
+
+# Each type's party table, made once: calling the enum costs more than the rest of a lookup.
+_PARTY_TABLES = {doc_type: Table(party_kind(doc_type)) for doc_type in DocType}
+
+
+def party_table(doc_type: DocType) -> Table:
+    """The mapping table of a document's party: customers or suppliers."""
+    return _PARTY_TABLES[doc_type]
 
 
 def lookup(run: Run, table: Table, code: str) -> tuple[str | None, str]:
@@ -82,7 +91,7 @@ def check_mapping(run: Run) -> None:
 
 
 def _check_party(run: Run, doc: TradeDocument) -> str | None:
-    table = Table(party_kind(doc.type))
+    table = party_table(doc.type)
     target, rule = lookup(run, table, doc.party.code)
     if target is not None:
         _record(run, "party.code", doc.party.code, target, rule)
@@ -167,7 +176,9 @@ def _check_line(run: Run, doc: TradeDocument, index: int, line: Line,
     # their own for each were a fifth of checking a document. (Made as the tuple it is: a named
     # tuple's own constructor is a Python function.)
     run.result.mapping.append(_tuple(CheckedLine, (index, line.qty, clean)))
-    _check_location(run, doc, index, line, first_without_location)
+    # Only a line's own location, or the first line without one, has a location to check.
+    if line.location or first_without_location:
+        _check_location(run, doc, index, line, first_without_location)
 
 
 _tuple = tuple.__new__

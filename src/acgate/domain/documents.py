@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -110,6 +110,35 @@ MAX_DIGITS_BEFORE_POINT = 12
 _DECIMAL_LIMIT = Decimal(10) ** MAX_DIGITS_BEFORE_POINT
 
 
+# How many spellings of numbers each decimal validator remembers: far more than the quantities
+# and prices a delivery repeats, few enough that ever-new ones cannot grow it without bound.
+MAX_REMEMBERED_NUMBERS = 20_000
+
+
+def _remembered(check: Callable[[Any], Decimal]) -> Callable[[Any], Decimal]:
+    """`check`, answering each text it accepted before from memory.
+
+    The same few quantities and prices ("1", "240.00") arrive on line after line. A decimal is
+    immutable, so one made from the same text can stand in every document; and its hash, which
+    the serializer's and the checks' caches ask for, is then worked out once. A refused text
+    raises again each time (it is not remembered), and values other than text are not kept.
+    """
+    known: dict[str, Decimal] = {}
+
+    def checked(value: Any) -> Decimal:
+        if type(value) is not str:
+            return check(value)
+        number = known.get(value)
+        if number is None:
+            number = check(value)
+            if len(known) < MAX_REMEMBERED_NUMBERS:
+                known[value] = number
+        return number
+
+    return checked
+
+
+@_remembered
 def _decimal(value: Any) -> Decimal:
     number = to_decimal(value)
     if not -_DECIMAL_LIMIT < number < _DECIMAL_LIMIT:
@@ -129,6 +158,7 @@ Dec = Annotated[
 
 # Each checks its range in one comparison when the value is good: lines are validated by the
 # hundred thousand.
+@_remembered
 def _positive(value: Any) -> Decimal:
     number = to_decimal(value)
     if not 0 < number < _DECIMAL_LIMIT:
@@ -138,6 +168,7 @@ def _positive(value: Any) -> Decimal:
     return number
 
 
+@_remembered
 def _price(value: Any) -> Decimal:
     number = to_decimal(value)
     if not 0 <= number < _DECIMAL_LIMIT:
@@ -437,24 +468,33 @@ _MODEL_BY_TYPE: dict[DocType, type[TradeDocument | PartyDocument | ItemDocument]
     DocType.ITEM: ItemDocument,
     **{doc_type: TradeDocument for doc_type in TRADE_TYPES},
 }
+# The type a payload names, by its text: what DocType(text) finds, at a dict's cost rather
+# than the enum call's (every payload is looked up twice).
+_DOC_TYPES: dict[str, DocType] = {doc_type.value: doc_type for doc_type in DocType}
+
+
+def _doc_type(payload: Mapping[str, Any]) -> DocType | None:
+    return _DOC_TYPES.get(str(payload.get("type", "")).strip())
 
 
 def parse_document(payload: Mapping[str, Any]) -> Document | list[FieldProblem]:
     """Validate a payload against the canonical contract."""
     if not isinstance(payload, Mapping):
         return [FieldProblem("", "expected a JSON object for each document", "send one object")]
-    try:
-        doc_type = DocType(str(payload.get("type", "")).strip())
-    except ValueError:
+    doc_type = _doc_type(payload)
+    if doc_type is None:
         envelope_problems = _envelope_problems(payload)
         return envelope_problems or [
             FieldProblem("type", f"unknown document type {payload.get('type')!r}",
                          "use one of: " + ", ".join(t.value for t in DocType))
         ]
+    model = _MODEL_BY_TYPE[doc_type]
     try:
-        return _MODEL_BY_TYPE[doc_type].model_validate(payload)
+        # What model_validate does with no options, without its Python wrapper around it.
+        parsed: Document = model.__pydantic_validator__.validate_python(payload)
     except ValidationError as error:
         return _problems(error)
+    return parsed
 
 
 def _envelope_problems(payload: Mapping[str, Any]) -> list[FieldProblem]:
@@ -470,9 +510,8 @@ def raw_identity(payload: Any) -> Identity | None:
     if not isinstance(payload, Mapping):
         return None
     source, doc_id = payload.get("source"), payload.get("id")
-    try:
-        doc_type = DocType(str(payload.get("type", "")).strip())
-    except ValueError:
+    doc_type = _doc_type(payload)
+    if doc_type is None:
         return None
     if isinstance(source, str) and source.strip() and isinstance(doc_id, str | int) \
             and str(doc_id).strip() and not isinstance(doc_id, bool):
@@ -489,7 +528,11 @@ def status_as_sent(payload: Any) -> str | None:
 
 def canonical_json(document: Document) -> dict[str, Any]:
     """The parsed content in one spelling: key order, spacing and number spelling do not matter."""
-    return document.model_dump(mode="json", exclude_none=True)
+    # What model_dump(mode="json", exclude_none=True) does, without its Python wrapper around
+    # the serializer: this runs for every document received.
+    content: dict[str, Any] = document.__pydantic_serializer__.to_python(
+        document, mode="json", exclude_none=True)
+    return content
 
 
 def content_hash(document: Document) -> str:

@@ -232,9 +232,11 @@ def _loads_plain(text: str) -> Any:
 
 def _key_ends(text: str) -> int:
     # With no whitespace after any quote, every key end is a plain `":` and str.count finds
-    # them far faster than the pattern. (Spelled out: a generator over the four cost more than
-    # the four searches.)
-    if '" ' in text or '"\t' in text or '"\n' in text or '"\r' in text:
+    # them far faster than the pattern. A tab or line break is rare in a line of JSON at all:
+    # one search for each single character (a plain memchr) rules out three of the pairs at
+    # once, where a search for a pair costs as much as the count.
+    if '" ' in text or (('\t' in text or '\n' in text or '\r' in text)
+                        and ('"\t' in text or '"\n' in text or '"\r' in text)):
         return len(_KEY_END.findall(text))
     return text.count('":')
 
