@@ -22,7 +22,7 @@ from acgate.autocount.http import (
     Page,
     doc_no_from_location,
 )
-from acgate.autocount.masters import code_of, item_record, party_record
+from acgate.autocount.masters import item_code, item_record, party_record
 from acgate.autocount.payloads import cloud_body
 from acgate.autocount.ratelimit import RateBudget
 from acgate.autocount.target import Accepted, RemoteDocument, Wait
@@ -149,9 +149,7 @@ class CloudClient(HttpTarget):
         def codes(resource: str, name: str) -> set[str]:
             return self._codes(f"{resource}/listing", {"activeOnly": "true"}, name)
 
-        listed = table("product", lambda row: row,
-                       lambda row: code_of(Fields(row.get("product")) if row.has("product")
-                                           else row, "productCode", "code"))
+        listed = table("product", lambda row: row, item_code)
         items = [item_record(row if row.has("productMultiPacks") else self._product(row, wait))
                  for row in listed]
         return MasterData(
@@ -166,7 +164,7 @@ class CloudClient(HttpTarget):
     def _product(self, summary: Fields, wait: Wait | None) -> Fields:
         """A product's own page (with its multi-packs), paced by the call budget when the caller
         can wait; the summary itself when the product went between the listing and now."""
-        code = code_of(summary, "productCode", "code")
+        code = item_code(summary)
         for _ in range(_PRODUCT_TRIES):
             if wait is not None and (pause := self.budget.wait_seconds()):
                 wait(pause)

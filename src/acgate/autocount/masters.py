@@ -24,10 +24,19 @@ def party_record(row: Fields) -> PartyRecord:
     )
 
 
+def item_code(row: Fields) -> str:
+    """An item's code, from the SDK's row or the Cloud API's product (nested or a summary)."""
+    return code_of(_item_head(row), "productCode", "itemCode", "code")
+
+
+def _item_head(row: Fields) -> Fields:
+    return Fields(row.get("product")) if row.has("product") else row
+
+
 def item_record(row: Fields) -> ItemRecord:
     """An item with its UOMs: the Cloud API's product and multi-packs, or the SDK's ItemUOM."""
-    head = Fields(row.get("product")) if row.has("product") else row
-    code = code_of(head, "productCode", "itemCode", "code")
+    head = _item_head(row)
+    code = item_code(row)
     listed = [
         ItemUom(code_of(uom, "multiPack", "uom"), _rate(uom), uom.decimal("price"))
         for uom in row.rows("productMultiPacks", "itemUOM", "uoms")

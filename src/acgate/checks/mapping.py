@@ -176,9 +176,7 @@ def _check_line(run: Run, doc: TradeDocument, index: int, line: Line,
     # their own for each were a fifth of checking a document. (Made as the tuple it is: a named
     # tuple's own constructor is a Python function.)
     run.result.mapping.append(_tuple(CheckedLine, (index, line.qty, clean)))
-    # Only a line's own location, or the first line without one, has a location to check.
-    if line.location or first_without_location:
-        _check_location(run, doc, index, line, first_without_location)
+    _check_location(run, doc, index, line, first_without_location)
 
 
 _tuple = tuple.__new__

@@ -396,7 +396,8 @@ class Dispatcher:
             report.followers_rechecked += len(recheck(
                 repo, self.directory.lookup(repo), waiting, now, self.worker,
                 "a document it depends on synced", only_changes=True))
-            beside = [i for i in alongside(repo, book.synced_ids) if i not in set(waiting)]
+            asked = set(waiting)
+            beside = [i for i in alongside(repo, book.synced_ids) if i not in asked]
             report.followers_rechecked += len(recheck(
                 repo, self.directory.lookup(repo), beside, now, self.worker,
                 "a document fulfilling the same one synced", only_changes=True))

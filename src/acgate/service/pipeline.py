@@ -346,10 +346,11 @@ def followers(repo: Repository, identities: Iterable[str]) -> list[int]:
 def waiting_on(repo: Repository, verdicts: list[Verdict], identities: Iterable[str]) -> list[int]:
     """Open records that wait on any of these documents: those stored, and those just judged,
     whose findings are not stored yet (a delivery judged before its order in one batch)."""
-    blockers = {(DOCUMENT_BLOCKER, identity) for identity in identities}
-    if not blockers:
+    wanted = set(identities)
+    if not wanted:
         return []
-    found = set(followers(repo, (identity for _, identity in blockers)))
+    blockers = {(DOCUMENT_BLOCKER, identity) for identity in wanted}
+    found = set(followers(repo, wanted))
     found.update(v.work.document_id for v in verdicts
                  if v.outcome in (Outcome.WAITING, Outcome.HELD)
                  and any(f.blocker in blockers for f in v.findings))
@@ -359,5 +360,5 @@ def waiting_on(repo: Repository, verdicts: list[Verdict], identities: Iterable[s
 def alongside(repo: Repository, document_ids: Sequence[int]) -> list[int]:
     """Open documents that wait on what these documents take quantities from: a delivery held
     over an order may fit once another delivery of it gives quantity back."""
-    return [i for i in followers(repo, repo.ledger_targets(document_ids))
-            if i not in set(document_ids)]
+    own = set(document_ids)
+    return [i for i in followers(repo, repo.ledger_targets(own)) if i not in own]

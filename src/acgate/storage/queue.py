@@ -14,10 +14,9 @@ from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType, Identity
 from acgate.domain.findings import DOCUMENT_BLOCKER, Finding, Suggestion
 from acgate.storage.repository import Repository, finding_from_row
-from acgate.storage.tables import OPEN_FOR_PARTY, documents, findings, versions
+from acgate.storage.tables import OPEN_FOR_PARTY, PARTY_INDEXED, documents, findings, versions
 
 DEFAULT_OUTCOMES = (Outcome.HELD, Outcome.WAITING)
-_OPEN_FOR_PARTY = frozenset(DEFAULT_OUTCOMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +78,7 @@ def _filtered(query: Any, wanted: QueueFilter, now: dt.datetime) -> Any:
         query = query.where(documents.c.type == wanted.doc_type.value)
     if wanted.party:
         query = query.where(documents.c.party_code == wanted.party)
-        if set(wanted.outcomes) <= _OPEN_FOR_PARTY:
+        if set(wanted.outcomes) <= set(PARTY_INDEXED):
             query = query.where(OPEN_FOR_PARTY)  # the party index's own condition: see tables
     if wanted.older_than is not None:
         query = query.where(documents.c.first_received_at < now - wanted.older_than)

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from acgate.domain.codes import Outcome
+
 metadata = MetaData()
 
 
@@ -85,7 +87,8 @@ documents = Table(
 # in a full index dirtied a page of its own, and a ready document (nearly every one) was then
 # moved out again when it synced. Queries that use it repeat its condition word for word
 # (`acgate.storage.queue`): SQLite uses a partial index only for a term it can match as written.
-OPEN_FOR_PARTY = text("outcome IN ('held', 'waiting')")
+PARTY_INDEXED = (Outcome.HELD, Outcome.WAITING)
+OPEN_FOR_PARTY = text(f"outcome IN ({', '.join(repr(o.value) for o in PARTY_INDEXED)})")
 Index("ix_documents_party", documents.c.party_code, documents.c.outcome,
       documents.c.first_received_at, sqlite_where=OPEN_FOR_PARTY,
       postgresql_where=OPEN_FOR_PARTY)
