@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 
 from acgate.storage.database import alembic_config, open_database, sqlite_url
 from acgate.storage.store import Store
-from acgate.storage.tables import OPEN_FOR_PARTY, metadata
+from acgate.storage.tables import HAS_DOC_NO, OPEN_ONLY, metadata
 
 AT = dt.datetime(2026, 11, 20, 1, 0)
 
@@ -50,10 +50,13 @@ def test_the_migrations_build_the_schema_the_code_names(tmp_path: Path) -> None:
 
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
-        party_index = connection.execute(sqlalchemy.text(
-            "SELECT sql FROM sqlite_master WHERE name = 'ix_documents_party'")).scalar_one()
+        partial = dict(connection.execute(sqlalchemy.text(
+            "SELECT name, sql FROM sqlite_master WHERE name IN ('ix_documents_party', "
+            "'ix_documents_owner', 'ix_documents_autocount_doc_no')")).all())
 
     assert differences == []
-    # Autogenerate does not compare a partial index's condition; the queue's party filter
-    # repeats it word for word.
-    assert party_index.endswith(f"WHERE {OPEN_FOR_PARTY.text}")
+    # Autogenerate does not compare a partial index's condition; the queries that use these
+    # repeat it word for word.
+    assert partial["ix_documents_party"].endswith(f"WHERE {OPEN_ONLY.text}")
+    assert partial["ix_documents_owner"].endswith(f"WHERE {OPEN_ONLY.text}")
+    assert partial["ix_documents_autocount_doc_no"].endswith(f"WHERE {HAS_DOC_NO.text}")

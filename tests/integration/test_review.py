@@ -4,6 +4,7 @@ comment, add a mapping; and what the trace then shows."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from acgate.bootstrap import App
 from acgate.domain.codes import Outcome
 from acgate.domain.rules import Table
 from acgate.service.review import ReviewError
+from acgate.storage.dashboard import open_by_owner
 from acgate.storage.queue import QueueFilter, list_queue
 
 from .support import (
@@ -26,6 +28,7 @@ from .support import (
     line,
     order,
     outcome,
+    stored,
     trace_of,
     trade,
 )
@@ -226,35 +229,78 @@ def test_a_mapping_to_a_code_autocount_does_not_have_is_refused(app: App,
         "shop/sales_order/SO-1"]
 
 
-def test_a_partys_records_are_listed_whatever_their_outcome_open_ones_from_the_index(
-        app: App, files: Files) -> None:
-    ingest(app, files, order("SO-1", lines=RATE_MISMATCH), order("SO-2"),
-           order("SO-3", party="C-0099", lines=RATE_MISMATCH))
-    statements: list[tuple[str, Any]] = []
-
+def _statements_with(app: App, marker: str, statements: list[tuple[str, Any]]) -> Any:
+    """Keeps the statements sent while the listener is on that contain `marker`."""
     def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "party_code = " in statement:
+        if marker in statement:
             statements.append((statement, parameters))
 
-    def listed(*outcomes: Outcome) -> list[str]:
-        with app.store.transaction() as repo:
-            wanted = QueueFilter(party="C-0042", **({"outcomes": outcomes} if outcomes else {}))
-            return [row.identity.id for row in list_queue(repo, wanted, app.clock())]
+    return keep
 
-    event.listen(app.store.engine, "before_cursor_execute", keep)
-    try:
-        assert listed() == ["SO-1"]
-        assert listed(Outcome.HELD) == ["SO-1"]
-    finally:
-        event.remove(app.store.engine, "before_cursor_execute", keep)
-    assert listed(*Outcome) == ["SO-1", "SO-2"]
-    assert listed(Outcome.READY) == ["SO-2"]
 
-    assert len(statements) == 2
+def _assert_planned_from(app: App, index: str, statements: list[tuple[str, Any]]) -> None:
     if app.store.engine.dialect.name != "sqlite":
         return  # PostgreSQL plans by its statistics; a tiny table is scanned whole
     with app.store.engine.connect() as connection:
         for statement, parameters in statements:
             plan = " ".join(row[-1] for row in connection.exec_driver_sql(
                 f"EXPLAIN QUERY PLAN {statement}", parameters))
-            assert "ix_documents_party" in plan, plan
+            assert index in plan, plan
+
+
+def _listed(app: App, **wanted: Any) -> list[str]:
+    with app.store.transaction() as repo:
+        return [row.identity.id for row in list_queue(repo, QueueFilter(**wanted), app.clock())]
+
+
+def test_a_partys_records_are_listed_whatever_their_outcome_open_ones_from_the_index(
+        app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH), order("SO-2"),
+           order("SO-3", party="C-0099", lines=RATE_MISMATCH))
+    statements: list[tuple[str, Any]] = []
+    keep = _statements_with(app, "party_code = ", statements)
+
+    event.listen(app.store.engine, "before_cursor_execute", keep)
+    try:
+        assert _listed(app, party="C-0042") == ["SO-1"]
+        assert _listed(app, party="C-0042", outcomes=[Outcome.HELD]) == ["SO-1"]
+    finally:
+        event.remove(app.store.engine, "before_cursor_execute", keep)
+    assert _listed(app, party="C-0042", outcomes=list(Outcome)) == ["SO-1", "SO-2"]
+    assert _listed(app, party="C-0042", outcomes=[Outcome.READY]) == ["SO-2"]
+
+    assert len(statements) == 2
+    _assert_planned_from(app, "ix_documents_party", statements)
+
+
+def test_an_owners_records_are_listed_and_counted_open_ones_from_the_index(
+        app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=RATE_MISMATCH), order("SO-2"),
+           order("SO-3", party="C-0099", lines=RATE_MISMATCH),
+           order("SO-4", lines=[line(uom="crate")]))
+    records = {ref: stored(app, ref) for ref in ("SO-1", "SO-2", "SO-3", "SO-4")}
+    owners = {ref: (record.outcome, record.owner) for ref, record in records.items()}
+    owner = owners["SO-1"][1]
+    assert owner is not None and owners["SO-2"] == (Outcome.READY, None)
+    mine = sorted(ref for ref, (_, who) in owners.items() if who == owner)
+    listed: list[tuple[str, Any]] = []
+    counted: list[tuple[str, Any]] = []
+    keep_listed = _statements_with(app, "owner = ", listed)
+    keep_counted = _statements_with(app, "GROUP BY documents.owner", counted)
+
+    event.listen(app.store.engine, "before_cursor_execute", keep_listed)
+    event.listen(app.store.engine, "before_cursor_execute", keep_counted)
+    try:
+        assert _listed(app, owner=owner) == mine
+        assert _listed(app, owner=owner, outcomes=[Outcome.HELD]) == mine
+        with app.store.transaction() as repo:
+            by_owner = {count.key: (count.held, count.waiting) for count in open_by_owner(repo)}
+    finally:
+        event.remove(app.store.engine, "before_cursor_execute", keep_listed)
+        event.remove(app.store.engine, "before_cursor_execute", keep_counted)
+    assert _listed(app, owner=owner, outcomes=list(Outcome)) == mine
+    held_by = Counter(who for outcome, who in owners.values() if outcome is Outcome.HELD)
+    assert by_owner == {who: (count, 0) for who, count in held_by.items()}
+
+    assert len(listed) == 2 and len(counted) == 1
+    _assert_planned_from(app, "ix_documents_owner", listed + counted)

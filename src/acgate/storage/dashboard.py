@@ -12,9 +12,9 @@ from sqlalchemy import case, func, select
 
 from acgate.domain.codes import Outcome
 from acgate.storage.repository import Repository
-from acgate.storage.tables import documents, events, findings
+from acgate.storage.tables import OPEN_INDEXED, OPEN_ONLY, documents, events, findings
 
-OPEN = (Outcome.HELD.value, Outcome.WAITING.value)
+OPEN = tuple(outcome.value for outcome in OPEN_INDEXED)
 # The event kinds the inflow and outflow chart counts: a version received, and a record leaving
 # the holding area for AutoCount, for good, or by a person's word.
 FLOW_KINDS = ("received", "synced", "rejected", "released")
@@ -64,7 +64,7 @@ def open_by_code(repo: Repository) -> list[OpenCount]:
 def open_by_owner(repo: Repository) -> list[OpenCount]:
     """Held and waiting records per owner: the role that must act for each to move on."""
     query = select(documents.c.owner, documents.c.outcome, func.count()).where(
-        documents.c.outcome.in_(OPEN)).group_by(documents.c.owner, documents.c.outcome)
+        OPEN_ONLY).group_by(documents.c.owner, documents.c.outcome)  # from the owner index
     return _counts(repo.connection.execute(query))
 
 

@@ -14,7 +14,7 @@ from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType, Identity
 from acgate.domain.findings import DOCUMENT_BLOCKER, Finding, Suggestion
 from acgate.storage.repository import Repository, finding_from_row
-from acgate.storage.tables import OPEN_FOR_PARTY, PARTY_INDEXED, documents, findings, versions
+from acgate.storage.tables import OPEN_INDEXED, OPEN_ONLY, documents, findings, versions
 
 DEFAULT_OUTCOMES = (Outcome.HELD, Outcome.WAITING)
 
@@ -65,6 +65,8 @@ class QueueRow:
 
 def _filtered(query: Any, wanted: QueueFilter, now: dt.datetime) -> Any:
     query = query.where(documents.c.outcome.in_([o.value for o in wanted.outcomes]))
+    if set(wanted.outcomes) <= set(OPEN_INDEXED) and (wanted.party or wanted.owner):
+        query = query.where(OPEN_ONLY)  # the party and owner indexes' own condition: see tables
     if wanted.company:
         query = query.where(documents.c.company == wanted.company)
     if wanted.owner:
@@ -78,8 +80,6 @@ def _filtered(query: Any, wanted: QueueFilter, now: dt.datetime) -> Any:
         query = query.where(documents.c.type == wanted.doc_type.value)
     if wanted.party:
         query = query.where(documents.c.party_code == wanted.party)
-        if set(wanted.outcomes) <= set(PARTY_INDEXED):
-            query = query.where(OPEN_FOR_PARTY)  # the party index's own condition: see tables
     if wanted.older_than is not None:
         query = query.where(documents.c.first_received_at < now - wanted.older_than)
     if wanted.code:
