@@ -27,7 +27,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from acgate.domain.currencies import CURRENCY_FIX, is_currency
 from acgate.domain.values import (
     canonical_decimal,
     canonical_instant,
@@ -193,6 +195,17 @@ Text = Annotated[str, Field(min_length=1)]
 OptText = Annotated[str | None, AfterValidator(lambda v: v or None)]
 
 
+def _known_currency(code: str | None) -> str | None:
+    if code is not None and not is_currency(code):
+        raise PydanticCustomError("currency_unknown",
+                                  "{code} is not an ISO 4217 currency code", {"code": code})
+    return code
+
+
+CurrencyCode = Annotated[str | None, Field(pattern=r"^[A-Z]{3}$"),
+                         AfterValidator(_known_currency)]
+
+
 @dataclass(frozen=True, slots=True)
 class Discount:
     """A line discount: an amount, or a percent of qty x unit_price."""
@@ -306,7 +319,7 @@ class Envelope(_Model):
 class TradeDocument(Envelope):
     date: Day
     party: Party
-    currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
+    currency: CurrencyCode = None
     currency_rate: Dec | None = None
     reference: OptText = None
     branch: OptText = None
@@ -339,7 +352,7 @@ class TradeDocument(Envelope):
 class PartyDocument(Envelope, Party):
     """A customer or supplier as the source describes it: the party fields at the top level."""
 
-    currency: Annotated[str | None, Field(pattern=r"^[A-Z]{3}$")] = None
+    currency: CurrencyCode = None
     terms: OptText = None
     tax_code: OptText = None
 
@@ -403,7 +416,8 @@ _FIXES = {
     "int_type": "send a whole number",
     "greater_than_equal": "send a larger number",
     "too_short": "send at least one entry",
-    "string_pattern_mismatch": "send a 3-letter ISO 4217 code such as MYR",
+    "string_pattern_mismatch": CURRENCY_FIX,
+    "currency_unknown": CURRENCY_FIX,
     "list_type": "send a list",
     "model_type": "send an object with the listed fields",
     "bool_parsing": "send true or false",

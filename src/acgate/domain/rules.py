@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from acgate.domain.codes import SEVERITY, SPECS, Code, Outcome
+from acgate.domain.currencies import CURRENCY_FIX, is_currency
 from acgate.domain.documents import DocType
 from acgate.domain.posting import OWNABLE_FIELDS
 from acgate.domain.values import to_decimal
@@ -351,10 +352,17 @@ class Mappings(_Strict):
         return mapping
 
 
+def _home_currency(code: str) -> str:
+    if not is_currency(code):
+        raise ValueError(f"{code} is not an ISO 4217 currency code; {CURRENCY_FIX}")
+    return code
+
+
 class CompanyRules(_Strict):
     company: str = Field(min_length=1)
     name: str | None = None
-    home_currency: str = Field(default="MYR", pattern=r"^[A-Z]{3}$")
+    home_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$"),
+                             AfterValidator(_home_currency)] = "MYR"
     timezone: str = "Asia/Kuala_Lumpur"
     default_location: str | None = None
     price_tolerance: Fraction = Decimal("0.05")

@@ -20,6 +20,8 @@ class VersionKey(NamedTuple):
         if not isinstance(payload, dict):
             return cls(None, None)
         version = payload.get("version")
+        if isinstance(version, str) and version.strip().isdigit():
+            version = int(version)  # as validation reads it: a CSV cell is text
         number = version if isinstance(version, int) and not isinstance(version, bool) \
             and 1 <= version <= MAX_NUMBER else None
         try:

@@ -340,11 +340,15 @@ class _Batch:
             return
         self._new_version(record, identity, company, stored, key, None, None, problems)
 
-    @staticmethod
-    def _order(stored: StoredDocument | None, key: VersionKey) -> int:
+    def _order(self, stored: StoredDocument | None, key: VersionKey) -> int:
         if stored is None:
             return 1
-        return compare(key, VersionKey(stored.version, stored.source_updated_at))
+        newest = VersionKey(stored.version, stored.source_updated_at)
+        if newest == (None, None):
+            # The current version is a broken delivery whose version could not be read: what
+            # came before it still orders what comes after, so an old version stays stale.
+            newest = VersionKey(*self.repo.newest_version(stored.id))
+        return compare(key, newest)
 
     # ---- outcomes of classification ------------------------------------------------------------
     def _conflict(self, record: RawRecord, identity: Identity, stored: StoredDocument,

@@ -158,16 +158,22 @@ def _read_csv(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
 
 
 def _read_xlsx(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
+    """The sheet named "documents" when the workbook has one, else every sheet in order (a blank
+    one gives nothing; a row that is no document is reported as on any sheet): no sheet is
+    passed over unread, as Excel's blank first "Sheet1" would have the documents after it."""
     try:
         workbook = open_workbook(stream)
-        if not workbook.sheet_names:
-            return
-        sheet = find_sheet(workbook, DOCUMENTS_SHEET) or workbook.sheet_names[0]
-        rows = sheet_rows(workbook, sheet)
     except WorkbookError as error:
         yield RawRecord(name, None, str(error), fix=TABLE_FIX)
         return
-    yield from documents_from_rows(f"{name} sheet {sheet}", rows, xlsx_cell)
+    named = find_sheet(workbook, DOCUMENTS_SHEET)
+    for sheet in [named] if named else workbook.sheet_names:
+        try:
+            rows = sheet_rows(workbook, sheet)
+        except WorkbookError as error:
+            yield RawRecord(f"{name} sheet {sheet}", None, str(error), fix=TABLE_FIX)
+            continue
+        yield from documents_from_rows(f"{name} sheet {sheet}", rows, xlsx_cell)
 
 
 def _record(origin: str, value: Any, suspect: bool, sent: str | None = None) -> RawRecord:

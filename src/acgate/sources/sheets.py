@@ -48,10 +48,11 @@ def column_letter(index: int) -> str:
 
 
 def split_header(rows: Iterable[SheetRow]) -> tuple[SheetRow | None, Iterator[SheetRow]]:
-    """The first non-blank row as the header, and an iterator over the rows after it."""
+    """The first non-blank row as the header, and an iterator over the rows after it. A row
+    that could not be read is not blank: it is the header, and its problem is reported."""
     remaining = iter(rows)
     for row in remaining:
-        if not all(is_blank(cell) for cell in row.cells):
+        if row.problem is not None or not all(is_blank(cell) for cell in row.cells):
             return row, remaining
     return None, remaining
 
@@ -99,11 +100,14 @@ class _Utf8Lines:
             if first:
                 raw = raw.removeprefix(codecs.BOM_UTF8)
                 first = False
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                self._undecodable = True
-                yield raw.decode("utf-8", errors="replace")
+            # A bare CR ends a line too (older Mac exports): the file reads as one line else.
+            pieces = raw.splitlines(keepends=True) if b"\r" in raw.rstrip(b"\r\n") else [raw]
+            for piece in pieces:
+                try:
+                    yield piece.decode("utf-8")
+                except UnicodeDecodeError:
+                    self._undecodable = True
+                    yield piece.decode("utf-8", errors="replace")
 
     def take_undecodable(self) -> bool:
         undecodable, self._undecodable = self._undecodable, False

@@ -26,7 +26,7 @@ PROVISIONAL = 2**40
 _READS = frozenset({
     "by_identities", "by_type_and_id", "by_ids", "keys_for_references", "ledger_for_targets",
     "raws", "approved_before", "runtime_mappings", "master_data", "company_version",
-    "blocked_by",
+    "blocked_by", "newest_version",
 })
 _WRITES = frozenset({
     "supersede", "insert_documents", "insert_versions", "update_documents", "replace_findings",

@@ -318,6 +318,13 @@ class Repository:
         if rows:
             _insert_many(self.connection, versions, rows)
 
+    def newest_version(self, document_id: int) -> tuple[int | None, dt.datetime | None]:
+        """The highest version number and the latest `updated_at` stored for a document."""
+        row = self.connection.execute(
+            select(func.max(versions.c.version), func.max(versions.c.source_updated_at))
+            .where(versions.c.document_id == document_id)).one()
+        return row[0], row[1]
+
     def set_version_fields(self, version_id: int, **values: Any) -> None:
         self.connection.execute(update(versions).where(versions.c.id == version_id)
                                 .values(**values))

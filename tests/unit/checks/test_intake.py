@@ -52,6 +52,8 @@ def paths(data: Any) -> list[str]:
     (payload(lines=[line(unit_price="1000000000000")]), "lines[0].unit_price"),
     (payload(totals={"total": JsonNumber("-1E+40")}), "totals.total"),
     (payload(currency="usd"), "currency"),
+    (payload(currency="RM"), "currency"),
+    (payload(currency="XYZ"), "currency"),
     (payload(currency="USD", currency_rate="0"), "currency_rate"),
     (payload(approval={"by": "mei.ling", "at": "2026-11-20T10:00:00+08:00", "version": 0}),
      "approval.version"),
@@ -59,6 +61,19 @@ def paths(data: Any) -> list[str]:
 def test_a_broken_trade_document_is_refused_at_the_field_that_breaks(data: dict[str, Any],
                                                                      path: str) -> None:
     assert paths(data) == [path]
+
+
+def test_a_currency_is_an_iso_4217_code_and_a_made_up_one_says_so() -> None:
+    [problem] = problems(payload(currency="XYZ", currency_rate="4.4"))
+    assert (problem.path, problem.value) == ("currency", "XYZ")
+    assert "ISO 4217" in problem.problem and "MYR" in problem.fix
+    [party_problem] = problems({"source": "crm", "type": "customer", "id": "P-1", "version": 1,
+                                "status": "ready", "code": "C-0100", "currency": "ABC"})
+    assert party_problem.path == "currency"
+
+    for code in ("SGD", "USD", "XAU", "MYR"):
+        assert isinstance(parse_document(payload(currency=code, currency_rate="1")),
+                          TradeDocument)
 
 
 def test_a_price_is_required_except_where_the_contract_makes_it_optional() -> None:

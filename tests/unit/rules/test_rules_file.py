@@ -191,6 +191,13 @@ def test_a_bad_time_zone_is_refused(tmp_path: Path) -> None:
     assert "IANA" in problem.message
 
 
+def test_a_home_currency_that_is_no_currency_is_refused(tmp_path: Path) -> None:
+    problem = only_problem(write(tmp_path, "company: acme\nhome_currency: XYZ\n"))
+
+    assert (problem.line, problem.key) == (2, "home_currency")
+    assert "ISO 4217" in problem.message
+
+
 def test_a_missing_key_points_at_its_parent(tmp_path: Path) -> None:
     path = write(
         tmp_path,

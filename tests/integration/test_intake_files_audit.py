@@ -1,0 +1,117 @@
+"""Intake held to documents.md with files and version histories written by someone else from the
+contract alone: nothing in a file is passed over unread, and an older version never overwrites
+a newer one, whatever was delivered in between."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from acgate.bootstrap import App
+from acgate.service.ingest import IngestReport
+from acgate.sources.readers import read_documents
+
+from .support import Files, ingest, line, order, stored
+
+HEADER = ["source", "type", "id", "version", "status", "date", "party.code", "lines.line",
+          "lines.item", "lines.uom", "lines.qty", "lines.unit_price"]
+
+
+def _row(doc_id: str) -> list[Any]:
+    return ["shop", "sales_order", doc_id, 1, "approved", "2026-11-20", "C-0042", 1, "WID-100",
+            "pcs", "2", "12.50"]
+
+
+def _take(app: App, path: Path) -> IngestReport:
+    return app.intake.ingest(read_documents(path))
+
+
+def _workbook(path: Path, sheets: list[tuple[str, list[list[Any]]]]) -> Path:
+    book = openpyxl.Workbook(write_only=True)  # no default sheet: only those given
+    for name, rows in sheets:
+        sheet = book.create_sheet(name)
+        list(map(sheet.append, rows))
+    book.save(path)
+    return path
+
+
+def test_a_csv_whose_lines_end_in_a_bare_cr_is_read(app: App, files: Files) -> None:
+    path = files.folder / "orders.csv"
+    path.write_bytes("\r".join([",".join(HEADER), ",".join(map(str, _row("SO-1"))),
+                                ",".join(map(str, _row("SO-2")))]).encode() + b"\r")
+
+    report = _take(app, path)
+
+    assert (report.received, report.new_versions, report.refused) == (2, 2, 0)
+    assert stored(app, "shop/sales_order/SO-2").version == 1
+
+
+def test_a_csv_header_that_cannot_be_read_is_reported_not_skipped(app: App,
+                                                                  files: Files) -> None:
+    # A header cell longer than the CSV reader takes: the next row must not become the header.
+    path = files.folder / "orders.csv"
+    path.write_bytes(b"\n".join([b"source," + b"x" * 200_000, ",".join(HEADER).encode(),
+                                 ",".join(map(str, _row("SO-1"))).encode()]) + b"\n")
+
+    report = _take(app, path)
+
+    assert report.refused == 1 and report.new_versions == 0
+    assert report.problems[0].origin == f"{path.name} row 1"
+
+
+def test_documents_after_a_blank_first_sheet_are_read(app: App, files: Files) -> None:
+    path = _workbook(files.folder / "orders.xlsx",
+                     [("Sheet1", []), ("Orders", [HEADER, _row("SO-1")])])
+
+    report = _take(app, path)
+
+    assert (report.received, report.new_versions) == (1, 1)
+    assert stored(app, "shop/sales_order/SO-1").version == 1
+
+
+def test_every_sheet_of_documents_is_read_unless_one_is_named_documents(
+        app: App, files: Files) -> None:
+    both = _workbook(files.folder / "branches.xlsx", [("Penang", [HEADER, _row("SO-1")]),
+                                                       ("Ipoh", [HEADER, _row("SO-2")])])
+    report = _take(app, both)
+    assert report.new_versions == 2
+    assert report.problems == []
+
+    named = _workbook(files.folder / "named.xlsx", [("notes", [["read me first"]]),
+                                                     ("Documents", [HEADER, _row("SO-3")])])
+    report = _take(app, named)
+    assert (report.received, report.new_versions, report.refused) == (1, 1, 0)
+
+    stray = _workbook(files.folder / "stray.xlsx", [("Orders", [HEADER, _row("SO-4")]),
+                                                     ("notes", [["note"], ["read me"]])])
+    report = _take(app, stray)
+    assert report.new_versions == 1 and report.refused == 1
+    assert report.problems[0].origin == "stray.xlsx sheet notes row 2"
+
+
+def test_an_older_version_after_a_broken_one_without_a_version_is_stale(
+        app: App, files: Files) -> None:
+    ingest(app, files, order(version=1, status="draft"), order(version=2), name="a.jsonl")
+    broken = ingest(app, files, order(version=0), name="b.jsonl")
+    assert broken.problem_count == 1 and stored(app, "shop/sales_order/SO-1").state == "invalid"
+
+    older = ingest(app, files, order(version=1, status="draft"), name="c.jsonl")
+
+    assert (older.stale, older.new_versions) == (1, 0)
+    again = ingest(app, files, order(version=2), name="d.jsonl")
+    assert again.new_versions == 1  # the way out of a broken delivery: send the version again
+    assert (stored(app, "shop/sales_order/SO-1").version,
+            stored(app, "shop/sales_order/SO-1").state) == (2, "current")
+
+
+def test_a_version_given_as_text_orders_alike_whether_or_not_the_rest_is_valid(
+        app: App, files: Files) -> None:
+    ingest(app, files, order(version=5), name="a.jsonl")
+    assert ingest(app, files, order(version="3"), name="b.jsonl").stale == 1
+
+    broken = ingest(app, files, order(version="3", lines=[line(qty="-2")]), name="c.jsonl")
+
+    assert (broken.stale, broken.new_versions) == (1, 0)
+    assert stored(app, "shop/sales_order/SO-1").version == 5
