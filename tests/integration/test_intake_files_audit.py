@@ -4,6 +4,7 @@ a newer one, whatever was delivered in between."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,20 @@ def test_a_version_given_as_text_orders_alike_whether_or_not_the_rest_is_valid(
 
     assert (broken.stale, broken.new_versions) == (1, 0)
     assert stored(app, "shop/sales_order/SO-1").version == 5
+
+
+def test_rows_spelling_one_updated_at_two_ways_are_one_document(app: App, files: Files) -> None:
+    at = {"source": "shop", "type": "sales_order", "id": "SO-1", "status": "approved",
+          "date": "2026-11-20", "party.code": "C-0042", "lines.item": "WID-100",
+          "lines.uom": "pcs", "lines.unit_price": "12.50"}
+    path = files.csv("orders.csv", [
+        {**at, "updated_at": "2026-11-20T10:00:00+08:00", "lines.line": 1, "lines.qty": "2"},
+        {**at, "updated_at": "2026-11-20T02:00:00Z", "lines.line": 2, "lines.qty": "3"},
+    ])
+
+    report = _take(app, path)
+
+    assert (report.new_versions, report.refused) == (1, 0)
+    raw = stored(app, "shop/sales_order/SO-1").raw
+    assert raw is not None
+    assert [line["qty"] for line in json.loads(raw)["lines"]] == ["2", "3"]

@@ -18,6 +18,7 @@ _RFC3339 = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
+_LEAP_SECOND = re.compile(r"(?<=[T ][0-9]{2}:[0-9]{2}:)60(\.[0-9]+)?")
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
@@ -101,17 +102,27 @@ def to_date(value: Any) -> dt.date:
     raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
 
 
+def _rfc3339(text: str) -> dt.datetime | None:
+    iso = text.upper().replace("Z", "+00:00")
+    leap = _LEAP_SECOND.search(iso)
+    try:
+        if leap is None:
+            return dt.datetime.fromisoformat(iso)
+        # RFC 3339 allows a leap second (:60), which Python cannot hold: it is taken as the last
+        # microsecond of its minute, so that it still orders after every other moment in it.
+        return dt.datetime.fromisoformat(iso[:leap.start()] + "59" + iso[leap.end():]) \
+            .replace(microsecond=999_999)
+    except ValueError:  # the right shape, but no real date or time (2026-02-30, 25:00)
+        return None
+
+
 def to_instant(value: Any) -> dt.datetime:
     """An RFC 3339 timestamp that carries its offset; a naive time is refused, never guessed."""
     if isinstance(value, dt.datetime):
         stamp = value
     elif isinstance(value, str):
         text = value.strip()
-        try:
-            parsed = dt.datetime.fromisoformat(text.upper().replace("Z", "+00:00")) \
-                if _RFC3339.fullmatch(text) else None
-        except ValueError:  # the right shape, but no real date or time (2026-02-30, 25:00)
-            parsed = None
+        parsed = _rfc3339(text) if _RFC3339.fullmatch(text) else None
         if parsed is None:
             raise ValueError(
                 f"expected an RFC 3339 timestamp such as 2026-11-20T10:15:00+08:00, got {value!r}")

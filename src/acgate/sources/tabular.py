@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acgate.domain.documents import FIELD_PATHS
-from acgate.domain.values import JsonNumber
+from acgate.domain.values import JsonNumber, to_instant
 from acgate.sources.records import TABLE_FIX, RawRecord
 from acgate.sources.sheets import (
     SheetRow,
@@ -107,7 +107,8 @@ def documents_from_rows(
         row = _convert_row(sheet_row, columns, convert)
         if row is None:
             continue
-        key = tuple((type(row.values.get(c)), row.values.get(c)) for c in KEY_COLUMNS)
+        values = [_comparable(c, row.values.get(c)) for c in KEY_COLUMNS]
+        key = tuple((type(value), value) for value in values)
         group = groups.get(key)
         if group is None:
             group = groups[key] = _Group(key)
@@ -210,14 +211,25 @@ def _spans(numbers: list[int]) -> str:
     return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 
+def _comparable(name: str, value: Any) -> Any:
+    """A header cell as the contract compares it: `updated_at` as the instant it names (offsets
+    honoured, never as text), so rows spelling one moment two ways are rows of one version."""
+    if name == "updated_at" and value is not None:
+        try:
+            return to_instant(value)
+        except ValueError:
+            return value  # validation names what is wrong with it
+    return value
+
+
 def _disagreements(columns: list[Column], rows: list[_Row]) -> list[str]:
     problems = []
     for column in columns:
         if column.list_name is not None:
             continue
-        expected = rows[0].values.get(column.name)
+        expected = _comparable(column.name, rows[0].values.get(column.name))
         for row in rows[1:]:
-            value = row.values.get(column.name)
+            value = _comparable(column.name, row.values.get(column.name))
             if type(value) is not type(expected) or value != expected:
                 problems.append(
                     f"column {column.name} differs between rows {rows[0].number} "

@@ -135,6 +135,17 @@ def test_rfc_3339_timestamps_may_spell_t_and_z_in_lower_case() -> None:
     assert lower.updated_at == upper.updated_at
 
 
+def test_a_leap_second_is_rfc_3339_and_orders_after_the_rest_of_its_minute() -> None:
+    leap = parse_document(payload(version=None, updated_at="2016-12-31T23:59:60Z"))
+    before = parse_document(payload(version=None, updated_at="2016-12-31T23:59:59.5Z"))
+    after = parse_document(payload(version=None, updated_at="2017-01-01T00:00:00Z"))
+
+    assert isinstance(leap, TradeDocument) and isinstance(before, TradeDocument)
+    assert isinstance(after, TradeDocument)
+    assert before.updated_at < leap.updated_at < after.updated_at
+    assert paths(payload(version=None, updated_at="2016-12-31T23:59:61Z")) == ["updated_at"]
+
+
 def test_master_documents_are_refused_at_their_own_fields() -> None:
     customer = {"source": "crm", "type": "customer", "id": "P-1", "version": 1,
                 "status": "ready"}
