@@ -20,7 +20,7 @@ MAX_CACHED_LINES = 50_000
 
 def check_prices(run: Run) -> None:
     doc = run.doc
-    if not isinstance(doc, TradeDocument) or not run.rules.for_type(doc.type).price_check:
+    if not isinstance(doc, TradeDocument) or not run.type_rules.price_check:
         return
     tolerance = run.rules.price_tolerance
     foreign = doc.currency is not None and doc.currency != run.rules.home_currency

@@ -36,7 +36,7 @@ def check_approval(run: Run, meaning: str | None = None) -> None:
     if meaning == "cancelled":
         return
     doc = run.doc
-    required = run.rules.for_type(doc.type).approval_required
+    required = run.type_rules.approval_required
     approved = approved_as_is(doc)
     if doc.approval is None and required:
         run.sink.add(Code.APPROVAL_MISSING,
@@ -92,7 +92,7 @@ def check_after_sync(run: Run, meaning: str | None) -> bool:
     """Apply the version or cancel policy to a synced document; True when something changed."""
     if run.history.synced is None:
         return False
-    type_rules = run.rules.for_type(run.doc.type)
+    type_rules = run.type_rules
     number = run.history.synced_doc_no or "its AutoCount document"
     if meaning == "cancelled":
         cancel = type_rules.cancel_policy

@@ -13,7 +13,7 @@ from acgate.domain.documents import Document, Identity
 from acgate.domain.findings import Finding, FindingSink
 from acgate.domain.ledger import Contribution, Relation
 from acgate.domain.masterdata import ItemRecord, ItemUom, MasterData
-from acgate.domain.rules import CompanyRules, Table
+from acgate.domain.rules import CompanyRules, Table, TypeRules
 from acgate.matching.parties import PartyMatcher
 
 BOOK = {
@@ -264,6 +264,8 @@ class Run:
     now: dt.datetime
     sink: FindingSink
     result: Assessment
+    # The rules of the document's type, which most checks ask for: looked up once.
+    type_rules: TypeRules
 
     @property
     def rules(self) -> CompanyRules:

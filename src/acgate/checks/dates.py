@@ -25,7 +25,7 @@ def check_dates(run: Run) -> None:
                              "a date after the locked period, or unlock it in AutoCount"))
     if day > today and not rules.allow_future:
         problems.append((f"{day} is after today ({today})", f"{today} or earlier"))
-    max_age = run.rules.for_type(doc.type).max_age_days
+    max_age = run.type_rules.max_age_days
     if max_age is None:
         max_age = rules.max_age_days
     if max_age is not None and (today - day).days > max_age:

@@ -55,7 +55,7 @@ def document_keys(run: Run, doc: TradeDocument) -> list[tuple[str, str]]:
     party = mapped or f"source:{doc.source}:{doc.party.code}"
     reference = key_reference(doc.reference)
     keys = []
-    if run.rules.for_type(doc.type).unique_reference:
+    if run.type_rules.unique_reference:
         keys.append(("unique reference", f"ref|{party}|{reference}"))
     keys.append(("natural key",
                  f"nat|{party}|{doc.date.isoformat()}|{reference}|{_amount(run, doc)}"))

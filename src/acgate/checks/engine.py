@@ -28,7 +28,8 @@ def assess(doc: Document, history: History, company: Company, facts: Facts,
            now: dt.datetime) -> Assessment:
     """Run every check (a waiting finding never hides a held one) and decide the outcome."""
     sink = FindingSink(company.outcome_of, company.owner_of)
-    run = Run(doc, history, company, facts, now, sink, Assessment(Outcome.READY, []))
+    type_rules = company.rules.for_type(doc.type)
+    run = Run(doc, history, company, facts, now, sink, Assessment(Outcome.READY, []), type_rules)
     meaning = check_status(run)
     check_mapping(run)
     check_prices(run)
@@ -44,20 +45,20 @@ def assess(doc: Document, history: History, company: Company, facts: Facts,
     sink.items.extend(history.carried)
 
     # A released waiting finding no longer keeps the record waiting, so it cannot expire.
+    findings = _released(sink.items, history)
     waited = now - history.first_received_at
-    if (decide(_released(sink.items, history)) is Outcome.WAITING
-            and waited > company.rules.max_wait_of(doc.type)):
+    if decide(findings) is Outcome.WAITING and waited > company.rules.max_wait_of(doc.type):
         allowed = duration_text(company.rules.max_wait_of(doc.type))
         since = history.first_received_at.astimezone(company.rules.zone)
         sink.add(Code.WAIT_EXPIRED,
                  f"waiting since {since.isoformat(timespec='minutes')}, longer than the "
                  f"{allowed} its rule allows", expected=f"at most {allowed}")
-    findings = _released(sink.items, history)
+        findings = _released(sink.items, history)
     outcome = decide(findings)
     if meaning == "cancelled" and history.synced is None:
         outcome = Outcome.REJECTED
     elif outcome is Outcome.READY:
-        if not company.rules.for_type(doc.type).sync:
+        if not type_rules.sync:
             outcome = Outcome.TRACKED
         elif history.synced is not None and not changed_after_sync:
             outcome = Outcome.SYNCED

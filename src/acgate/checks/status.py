@@ -11,7 +11,7 @@ def check_status(run: Run) -> str | None:
     """Raise the status findings and return what the word means: ready, waiting, cancelled,
     exception, or None for a word no list of this type knows."""
     doc = run.doc
-    words = run.rules.for_type(doc.type).statuses
+    words = run.type_rules.statuses
     meaning = words.meaning(doc.status)
     if meaning is None:
         known = words.ready + words.waiting + words.cancelled + words.exception

@@ -15,7 +15,7 @@ MAX_REF = 40  # AutoCount's Ref column
 
 def check_target(run: Run) -> None:
     doc_type = run.doc.type
-    if not run.rules.for_type(doc_type).sync:
+    if not run.type_rules.sync:
         return
     if doc_type in MASTER_TYPES:
         _unsupported(run, "acgate checks customers, suppliers and items against AutoCount's "

@@ -40,7 +40,7 @@ def dependencies(run: Run) -> list[tuple[str, Identity | None, str]]:
 
 
 def check_timing(run: Run) -> None:
-    type_rules = run.rules.for_type(run.doc.type)
+    type_rules = run.type_rules
     if type_rules.timing is Timing.AFTER_DEPENDENCY:
         _check_dependencies(run)
     elif type_rules.timing is Timing.BATCH and type_rules.schedule:

@@ -106,7 +106,7 @@ def _judge_one(work: Work, company: Company, facts: MemoryFacts, now: dt.datetim
         synced_doc_no=work.previous.autocount_doc_no if work.previous else None,
         approved=approved, released=released,
         manual_release_by=released.get(Code.MANUAL_RELEASE),
-        carried=tuple(finding_from_dict(f) for f in work.carried),
+        carried=tuple(map(finding_from_dict, work.carried)),
     )
     assessment = assess(work.doc, history, company, facts, now)
     return Verdict(work, assessment.outcome, assessment.findings,
