@@ -133,3 +133,28 @@ def test_rows_spelling_one_updated_at_two_ways_are_one_document(app: App, files:
     raw = stored(app, "shop/sales_order/SO-1").raw
     assert raw is not None
     assert [line["qty"] for line in json.loads(raw)["lines"]] == ["2", "3"]
+
+
+def test_a_cell_holding_a_formula_error_refuses_its_document_not_empties_the_field(
+        app: App, files: Files) -> None:
+    # A VLOOKUP that found nothing: the currency and tax code would otherwise read as absent
+    # (a foreign invoice in the home currency, a line without its tax).
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "documents"
+    sheet.append([*HEADER, "currency", "lines.tax_code"])
+    sheet.append([*_row("SO-1"), None, None])
+    sheet.append([*_row("SO-2"), None, "SR"])
+    for reference, error in (("M2", "#N/A"), ("N2", "#REF!")):
+        sheet[reference].value = error
+        sheet[reference].data_type = "e"
+    path = files.folder / "orders.xlsx"
+    book.save(path)
+
+    report = _take(app, path)
+
+    assert (report.received, report.new_versions, report.refused) == (2, 1, 1)
+    [problem] = report.problems
+    assert problem.origin == "orders.xlsx sheet documents row 2"
+    assert "M2 holds the formula error #N/A" in str(problem)
+    assert "N2 holds the formula error #REF!" in str(problem)

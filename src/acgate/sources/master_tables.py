@@ -233,7 +233,8 @@ def _add_sheet(where: str, table: str, rows: Iterable[SheetRow], tables: Tables)
     for row in data:
         place = f"{where} row {row.number}"
         if row.problem is not None:
-            tables.problem(place, "", row.problem, "save the file again as asked")
+            tables.problem(place, "", row.problem, "correct the row and load the file again")
+            continue  # its values cannot be trusted: what follows from them would only repeat it
         mapped = _row(place, zip(names, row.cells, strict=False), fields)
         if mapped.values:
             tables.rows[table].append(mapped)

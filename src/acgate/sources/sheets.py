@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
+from xml.etree import ElementTree
 
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
@@ -114,27 +118,100 @@ class _Utf8Lines:
         return undecodable
 
 
-def open_workbook(stream: BinaryIO) -> CalamineWorkbook:
+@dataclass(frozen=True, slots=True)
+class Workbook:
+    """A workbook as calamine reads it, with its file's bytes for what calamine does not say."""
+
+    book: CalamineWorkbook
+    archive: bytes
+
+    @property
+    def sheet_names(self) -> list[str]:
+        names: list[str] = self.book.sheet_names
+        return names
+
+
+def open_workbook(stream: BinaryIO) -> Workbook:
+    archive = stream.read()
     try:
-        return CalamineWorkbook.from_filelike(stream)
+        return Workbook(CalamineWorkbook.from_filelike(io.BytesIO(archive)), archive)
     except CalamineError as error:
         raise WorkbookError(f"not readable as an XLSX workbook: {error}") from None
 
 
-def find_sheet(workbook: CalamineWorkbook, name: str) -> str | None:
+def find_sheet(workbook: Workbook, name: str) -> str | None:
     """The workbook's spelling of a sheet name, matched ignoring case."""
     wanted = name.casefold()
     return next((s for s in workbook.sheet_names if s.casefold() == wanted), None)
 
 
-def sheet_rows(workbook: CalamineWorkbook, name: str) -> Iterator[SheetRow]:
-    """The rows of one sheet from A1, so that row numbers match what Excel shows.
+def sheet_rows(workbook: Workbook, name: str) -> Iterator[SheetRow]:
+    """The rows of one sheet from A1, so that row numbers match what Excel shows. A row with a
+    cell holding a formula error (#N/A from a VLOOKUP that found nothing) has that problem:
+    calamine reads such a cell as empty, and an optional field left empty means absent (a tax
+    code lost, a foreign invoice taken in the home currency).
 
     The sheet is read here, not on iteration, so that an unreadable sheet raises at once.
     """
     try:
-        sheet: CalamineSheet = workbook.get_sheet_by_name(name)
+        sheet: CalamineSheet = workbook.book.get_sheet_by_name(name)
         grid = sheet.to_python(skip_empty_area=False)
     except CalamineError as error:
         raise WorkbookError(f"sheet {name} is not readable: {error}") from None
-    return (SheetRow(index + 1, list(cells)) for index, cells in enumerate(grid))
+    errors = formula_errors(workbook.archive, name)
+    return (SheetRow(index + 1, list(cells), _error_problem(errors.get(index + 1)))
+            for index, cells in enumerate(grid))
+
+
+def _error_problem(errors: list[tuple[str, str]] | None) -> str | None:
+    if not errors:
+        return None
+    cells = ", ".join(f"{reference} holds the formula error {text}" for reference, text in errors)
+    return f"cell {cells}; correct the formula or enter the value"
+
+
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_CELL_REFERENCE = re.compile(r"([A-Z]+)([0-9]+)")
+
+
+def formula_errors(archive: bytes, sheet: str) -> dict[int, list[tuple[str, str]]]:
+    """Cells of a sheet that hold a formula error, by row number: [(reference, error text)].
+    Nothing for a workbook that is not an XLSX package (calamine reads others)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive)) as package:
+            part = _sheet_part(package, sheet)
+            if part is None:
+                return {}
+            found: dict[int, list[tuple[str, str]]] = {}
+            with package.open(part) as xml:
+                for _, element in ElementTree.iterparse(xml):
+                    if _local(element.tag) != "c":
+                        continue
+                    reference = _CELL_REFERENCE.fullmatch(element.get("r") or "")
+                    if element.get("t") == "e" and reference is not None:
+                        text = next((v.text for v in element if _local(v.tag) == "v"), None)
+                        found.setdefault(int(reference[2]), []).append(
+                            (reference[0], text or "#VALUE!"))
+                    element.clear()
+            return found
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError):
+        return {}
+
+
+def _sheet_part(package: zipfile.ZipFile, sheet: str) -> str | None:
+    """The package part that holds a sheet, from the workbook's list and its relationships."""
+    workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    ids = [element.get(_RELATIONSHIP) for element in workbook.iter()
+           if _local(element.tag) == "sheet" and element.get("name") == sheet]
+    if not ids:
+        return None
+    relationships = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    target = next((element.get("Target") for element in relationships
+                   if element.get("Id") == ids[0]), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]

@@ -330,6 +330,22 @@ def test_a_csv_file_must_say_which_table_it_holds(tmp_path: Path) -> None:
     assert load_master_data(path, table="Locations").locations == {"HQ"}
 
 
+def test_a_cell_holding_a_formula_error_is_reported_at_its_row(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "m.xlsx", {"TaxCodes": [["TaxCode", "TaxRate"], ["SR", 6],
+                                                         ["SV", None]]})
+    book = openpyxl.load_workbook(path)
+    book["TaxCodes"]["B3"].value = "#DIV/0!"
+    book["TaxCodes"]["B3"].data_type = "e"
+    book.save(path)
+
+    with pytest.raises(MasterDataError) as raised:
+        load_master_data(path)
+
+    assert problems_of(raised) == [
+        "m.xlsx sheet TaxCodes row 3: cell B3 holds the formula error #DIV/0!; correct the "
+        "formula or enter the value (correct the row and load the file again)"]
+
+
 def test_a_workbook_without_master_data_sheets_is_refused(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "m.xlsx", {"Sheet1": [["code"], ["HQ"]]})
 
