@@ -32,6 +32,7 @@ from acgate.domain.documents import DocType
 from acgate.domain.posting import Posting, Transfer
 from acgate.domain.rules import Table
 from acgate.service.dispatch import Dispatcher
+from acgate.service.pipeline import version_hash
 from acgate.service.reconcile import Reconciler
 from acgate.service.review import ReviewError
 from acgate.service.worker import ReconcileSchedule, Worker
@@ -120,7 +121,8 @@ def invoice(doc_id: str = "INV-1", **kwargs: Any) -> dict[str, Any]:
 def key_of(app: App, ref: str) -> str:
     """acgate's key for the current version, computed as a reader of the contract would."""
     doc = stored(app, ref)
-    return idempotency_key(COMPANY, str(doc.identity), doc.content_hash or "")
+    return idempotency_key(COMPANY, str(doc.identity),
+                           version_hash(doc.content_hash, doc.raw) or "")
 
 
 def attempts(app: App, ref: str) -> list[tuple[str, str]]:

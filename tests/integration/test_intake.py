@@ -8,13 +8,15 @@ import json
 import weakref
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from acgate.bootstrap import App
 from acgate.domain.codes import Outcome
+from acgate.domain.documents import content_hash, parse_document
 from acgate.sources.readers import read_documents
 from acgate.storage import tables
+from acgate.storage.tables import versions
 
 from .support import (
     Files,
@@ -71,6 +73,30 @@ def test_a_redelivery_with_other_spelling_is_recognised_and_not_processed_again(
     assert [e["kind"] for e in after.events] == ["received", "redelivered"]
     assert after.events[-1]["data"]["origin"] == "again.jsonl line 1"
     assert after.document.outcome is Outcome.READY
+
+
+def test_a_versions_content_hash_is_the_same_whether_stored_or_worked_out_when_asked(
+        app: App, files: Files) -> None:
+    # Intake no longer works out every version's hash; a version stored by an earlier acgate
+    # carries its own, and both must agree for its redeliveries, its trace and its sync key.
+    ingest(app, files, order("SO-1", lines=[line(qty="2")]), order("SO-2"))
+    expected = content_hash(parse_document(order("SO-1", lines=[line(qty="2")])))
+    shown = trace_of(app, "shop/sales_order/SO-1").as_dict()["versions"][0]["content_hash"]
+    assert shown == expected
+    old = stored(app, "shop/sales_order/SO-2").id
+    with app.store.transaction() as repo:  # as an earlier acgate stored it
+        repo.connection.execute(update(versions).where(versions.c.document_id == old)
+                                .values(content_hash="0" * 64))
+
+    respelled = order("SO-1", lines=[line(qty="2.00", unit_price="12.5")])
+    assert ingest(app, files, respelled, name="again.jsonl").redeliveries == 1
+    # The stored hash stands for that version: the same text is the same content, and other
+    # text is compared with the hash stored, not one worked out again.
+    assert ingest(app, files, order("SO-2"), name="same.jsonl").redeliveries == 1
+    respelled_old = order("SO-2", lines=[line(unit_price="12.5")])
+    assert ingest(app, files, respelled_old, name="old.jsonl").refused == 1
+    assert trace_of(app, "shop/sales_order/SO-2").as_dict()["versions"][0]["content_hash"] \
+        == "0" * 64
 
 
 def test_the_same_version_with_other_content_is_refused_and_the_stored_one_stands(

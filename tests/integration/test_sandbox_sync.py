@@ -23,6 +23,7 @@ from acgate.checks.posting import idempotency_key
 from acgate.domain.codes import Outcome
 from acgate.sandbox import SandboxConfig, run_in_thread
 from acgate.service.dispatch import Dispatcher
+from acgate.service.pipeline import version_hash
 from acgate.service.reconcile import Reconciler
 from acgate.service.targets import build_target
 from acgate.sources.masterdata import master_data_from_json
@@ -172,7 +173,8 @@ def invoice(doc_id: str = "INV-1", **kwargs: Any) -> dict[str, Any]:
 
 def key_of(app: App, ref: str) -> str:
     doc = stored(app, ref)
-    return idempotency_key(COMPANY, str(doc.identity), doc.content_hash or "")
+    return idempotency_key(COMPANY, str(doc.identity),
+                           version_hash(doc.content_hash, doc.raw) or "")
 
 
 def finding(app: App, ref: str, code: str) -> dict[str, Any]:

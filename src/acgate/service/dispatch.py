@@ -44,7 +44,7 @@ from acgate.domain.posting import (
 )
 from acgate.domain.rules import Numbering, RetryRule
 from acgate.service.companies import CompanyDirectory
-from acgate.service.pipeline import alongside, followers, parse_raw, recheck
+from acgate.service.pipeline import alongside, followers, parse_raw, recheck, version_hash
 from acgate.service.reconcile import posting_dict
 from acgate.storage.outbox import FAILED_IN_DOUBT, Entry, Outbox
 from acgate.storage.repository import Repository, StoredDocument
@@ -145,7 +145,7 @@ class Dispatcher:
                     "document_id": row.id, "version_id": row.current_version_id,
                     "company": row.company, "action": action,
                     "key": idempotency_key(row.company, str(stored.identity),
-                                           row.content_hash or ""),
+                                           version_hash(stored.content_hash, stored.raw) or ""),
                     "doc_no": row.autocount_doc_no or self._chosen_number(stored),
                     "state": "pending", "attempts": 0, "not_before": now,
                     "created_at": now, "updated_at": now,

@@ -19,6 +19,7 @@ from typing import Any
 from acgate.checks.approval import approved_as_is
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import (
+    Document,
     FieldProblem,
     Identity,
     content_hash,
@@ -35,6 +36,7 @@ from acgate.service.pipeline import (
     judge,
     recheck,
     record,
+    version_hash,
     waiting_on,
 )
 from acgate.sources.records import RawRecord
@@ -116,6 +118,14 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _same_content(record: RawRecord, stored: StoredDocument, doc: Document) -> bool:
+    """Whether a delivery of the stored version says what it said: the same text does, and
+    other text may spell the same content (key order, spacing, number spelling)."""
+    if stored.raw is not None and stored.raw == received_text(record):
+        return True
+    return version_hash(stored.content_hash, stored.raw) == content_hash(doc)
 
 
 def received_text(record: RawRecord) -> str:
@@ -308,11 +318,10 @@ class _Batch:
     def _take_valid(self, record: RawRecord, identity: Identity, company: str,
                     doc: Any) -> None:
         key = VersionKey(doc.version, doc.updated_at)
-        digest = content_hash(doc)
         stored = self.stored.get(identity)
         order = self._order(stored, key)
         if stored is not None and order == 0 and stored.state != "invalid":
-            if stored.content_hash == digest:
+            if _same_content(record, stored, doc):
                 self.report.redeliveries += 1
                 self._event(stored.id, "redelivered", f"{key.describe()} delivered again",
                             {"origin": record.origin})
@@ -320,9 +329,9 @@ class _Batch:
                 self._conflict(record, identity, stored, key, [])
             return
         if stored is not None and order < 0:
-            self._stale(record, stored, key, digest, doc.status, [])
+            self._stale(record, stored, key, doc.status, [])
             return
-        self._new_version(record, identity, company, stored, key, digest, doc, [])
+        self._new_version(record, identity, company, stored, key, doc, [])
 
     def _take_invalid(self, record: RawRecord, identity: Identity, company: str,
                       problems: list[FieldProblem]) -> None:
@@ -336,9 +345,9 @@ class _Batch:
             return
         self._refuse_noted(record, identity, "invalid", problems)
         if stored is not None and order < 0:
-            self._stale(record, stored, key, None, status_as_sent(record.payload), problems)
+            self._stale(record, stored, key, status_as_sent(record.payload), problems)
             return
-        self._new_version(record, identity, company, stored, key, None, None, problems)
+        self._new_version(record, identity, company, stored, key, None, problems)
 
     def _order(self, stored: StoredDocument | None, key: VersionKey) -> int:
         if stored is None:
@@ -382,8 +391,8 @@ class _Batch:
         self._refuse_noted(record, identity, "conflict", [problem, *problems])
 
     def _new_version(self, record: RawRecord, identity: Identity, company: str,
-                     stored: StoredDocument | None, key: VersionKey, digest: str | None,
-                     doc: Any, problems: list[FieldProblem]) -> None:
+                     stored: StoredDocument | None, key: VersionKey, doc: Any,
+                     problems: list[FieldProblem]) -> None:
         if stored is None:
             document_id = self.repo.new_id("documents")
             first_received = self.now
@@ -401,9 +410,8 @@ class _Batch:
         status = doc.status if doc is not None else status_as_sent(record.payload)
         self.version_rows[version_id] = {
             "id": version_id, "document_id": document_id, "version": key.version,
-            "source_updated_at": key.updated_at, "content_hash": digest,
-            "raw": received_text(record), "origin": record.origin, "received_at": self.now,
-            "status": status,
+            "source_updated_at": key.updated_at, "raw": received_text(record),
+            "origin": record.origin, "received_at": self.now, "status": status,
             "state": "current" if doc is not None else "invalid",
             "approved": bool(doc is not None and approved_as_is(doc)), "problems": [
                 p.as_dict() for p in problems
@@ -423,14 +431,14 @@ class _Batch:
         return self.repo.new_id("versions")
 
     def _stale(self, record: RawRecord, stored: StoredDocument, key: VersionKey,
-               digest: str | None, status: str | None, problems: list[FieldProblem]) -> None:
+               status: str | None, problems: list[FieldProblem]) -> None:
         self.report.stale += 1
         version_id = self._next_version_id()
         self.version_rows[version_id] = {
             "id": version_id, "document_id": stored.id, "version": key.version,
-            "source_updated_at": key.updated_at, "content_hash": digest,
-            "raw": received_text(record), "origin": record.origin, "received_at": self.now,
-            "status": status, "state": "stale", "approved": False,
+            "source_updated_at": key.updated_at, "raw": received_text(record),
+            "origin": record.origin, "received_at": self.now, "status": status, "state": "stale",
+            "approved": False,
             "problems": [p.as_dict()
                          for p in problems] or None, "released": {},
             "outcome": None, "assessment": None,

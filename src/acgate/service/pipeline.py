@@ -21,6 +21,7 @@ from acgate.domain.documents import (
     FieldProblem,
     Identity,
     TradeDocument,
+    content_hash,
     parse_document,
 )
 from acgate.domain.findings import DOCUMENT_BLOCKER, Finding, decide, finding_from_dict
@@ -38,6 +39,17 @@ def parse_stored(raw: str) -> Document | list[FieldProblem]:
 def parse_raw(raw: str) -> Document | None:
     parsed = parse_stored(raw)
     return None if isinstance(parsed, list) else parsed
+
+
+def version_hash(stored: str | None, raw: str | None) -> str | None:
+    """A version's content hash: worked out from its payload as received when it is asked for
+    (a redelivery with other text, a sync's idempotency key, the trace), not by intake for every
+    version; versions taken in before that still carry theirs. None for a payload that breaks
+    the contract."""
+    if stored is not None or raw is None:
+        return stored
+    doc = parse_raw(raw)
+    return None if doc is None else content_hash(doc)
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 from acgate.domain.codes import Code
 from acgate.domain.documents import Identity
 from acgate.domain.values import canonical_decimal
+from acgate.service.pipeline import version_hash
 from acgate.service.records import expand_mapping
 from acgate.service.review import find_document
 from acgate.storage.outbox import Outbox
@@ -77,7 +78,8 @@ def build_trace(repo: Repository, ref: str) -> Trace:
             "updated_at": row.source_updated_at.isoformat() if row.source_updated_at else None,
             "received_at": row.received_at.isoformat(), "origin": row.origin,
             "status": row.status, "state": row.state, "outcome": row.outcome,
-            "approval": _approval(row.raw), "content_hash": row.content_hash,
+            "approval": _approval(row.raw),
+            "content_hash": version_hash(row.content_hash, row.raw),
             "problems": row.problems, "synced": row.id in ever_synced,
             "released": row.released or {},
         })

@@ -48,7 +48,7 @@ class Outbox:
     def ready_without_entry(self, company: str | None = None) -> list[Any]:
         """Ready documents whose current version has no outbox entry yet."""
         query = select(documents.c.id, documents.c.company, documents.c.current_version_id,
-                       documents.c.autocount_doc_no, versions.c.content_hash).select_from(
+                       documents.c.autocount_doc_no).select_from(
             documents.join(versions, versions.c.id == documents.c.current_version_id)
         ).where(
             documents.c.outcome == "ready",
