@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -73,13 +74,37 @@ class FaultyTarget(MemoryTarget):
         super().__init__()
         self.planned: list[tuple[BaseException, bool]] = []
         self.lookups_planned: list[BaseException] = []
+        self.changes_planned: list[tuple[BaseException, bool]] = []
         self.posts = 0
+        self.changes = 0
 
     def fail(self, error: BaseException, *, times: int = 1, stored: bool = False) -> None:
         self.planned += [(error, stored)] * times
 
     def fail_lookup(self, error: BaseException, *, times: int = 1) -> None:
         self.lookups_planned += [error] * times
+
+    def fail_change(self, error: BaseException, *, stored: bool) -> None:
+        """The next update or void fails as planned; `stored`: AutoCount carried it out."""
+        self.changes_planned.append((error, stored))
+
+    def update(self, posting: Posting, doc_no: str) -> None:
+        self._change(lambda: super(FaultyTarget, self).update(posting, doc_no))
+
+    def void(self, doc_type: DocType, doc_no: str) -> None:
+        self._change(lambda: super(FaultyTarget, self).void(doc_type, doc_no))
+
+    def _change(self, carry_out: Callable[[], None]) -> None:
+        self.changes += 1
+        if not self.changes_planned:
+            carry_out()
+            return
+        error, stored = self.changes_planned.pop(0)
+        if stored:
+            carry_out()
+        else:
+            self.calls += 1
+        raise error
 
     def post(self, posting: Posting, *, need_key: bool = False) -> Accepted:
         self.posts += 1
@@ -949,6 +974,45 @@ def test_version_policy_update_changes_the_autocount_document_in_place(
     assert remote.acgate_key == key_of(app, "SO-1")
     assert attempts(app, "SO-1") == [("post", "accepted"), ("update", "accepted")]
     assert outcome(app, "SO-1") is Outcome.SYNCED
+
+
+@pytest.mark.parametrize("landed", [True, False])
+def test_an_update_in_doubt_is_sent_again_only_when_autocount_shows_it_did_not_land(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        landed: bool) -> None:
+    number = _synced_order(app, files, dispatcher)
+    ingest(app, files, order("SO-1", version=2, lines=[line(qty="5")]), name="v2.jsonl")
+    book.fail_change(InDoubt("read timed out after the request was sent"), stored=landed)
+    assert dispatcher.run_once().in_doubt == 1
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, number)]
+    # The look-up of the document, and the update again only when it did not land: a second
+    # PUT would overwrite whatever was changed in AutoCount since.
+    assert (report.calls, book.changes) == ((1, 1) if landed else (2, 2))
+    [remote] = book.held(DocType.SALES_ORDER)
+    assert [ln.qty for ln in remote.lines or ()] == [Decimal(5)]
+    assert remote.acgate_key == key_of(app, "SO-1")
+    assert attempts(app, "SO-1") == [("post", "accepted"), ("update", "in_doubt"),
+                                     ("update", "accepted")]
+
+
+@pytest.mark.parametrize("landed", [True, False])
+def test_a_void_in_doubt_is_sent_again_only_when_the_document_is_not_cancelled(
+        app: App, files: Files, dispatcher: Dispatcher, book: FaultyTarget,
+        landed: bool) -> None:
+    number = _synced_order(app, files, dispatcher)
+    ingest(app, files, order("SO-1", version=2, status="cancelled"), name="cancel.jsonl")
+    book.fail_change(InDoubt("read timed out after the request was sent"), stored=landed)
+    assert dispatcher.run_once().in_doubt == 1
+
+    report = dispatcher.run_once()
+
+    assert report.synced == [(SO_1, number)]
+    assert (report.calls, book.changes) == ((1, 1) if landed else (2, 2))
+    assert book.documents[(DocType.SALES_ORDER, number)].cancelled is True
+    assert attempts(app, "SO-1")[-2:] == [("void", "in_doubt"), ("void", "accepted")]
 
 
 def test_version_policy_reverse_voids_the_old_number_and_posts_a_new_one(

@@ -29,7 +29,7 @@ from acgate.autocount.errors import (
     Unavailable,
     Unsupported,
 )
-from acgate.autocount.target import Accepted, Target
+from acgate.autocount.target import Accepted, RemoteDocument, Target
 from acgate.checks.posting import NotPostable, build_posting, idempotency_key
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocRef, DocType, TradeDocument
@@ -322,14 +322,10 @@ class Dispatcher:
               report: DispatchReport) -> Accepted:
         if entry.maybe_sent:
             self._call(report)
-            present = target.find_by_key(posting.doc_type, entry.key, posting.party_code,
-                                         posting.date, posting.doc_no if entry.action == "post"
-                                         else None)
-            if present is not None and entry.action in ("post", "adjust", "reverse"):
-                return Accepted(present.doc_no, present.doc_key)
-            if present is not None and entry.action == "void" and present.cancelled:
-                return Accepted(present.doc_no, present.doc_key)
-            if present is None and (moved_on := _moved_on(entry, stored)) is not None:
+            landed = self._landed(entry, target, posting, stored)
+            if landed is not None:
+                return Accepted(landed.doc_no, landed.doc_key)
+            if (moved_on := _moved_on(entry, stored)) is not None:
                 # AutoCount never got it, and its record has moved on since (a newer version
                 # arrived while it was in doubt): withdrawn, as one never sent is.
                 raise _Withdrawn(moved_on)
@@ -341,6 +337,25 @@ class Dispatcher:
             if existing is not None and existing.acgate_key == entry.key:
                 return Accepted(existing.doc_no, existing.doc_key)
             raise
+
+    @staticmethod
+    def _landed(entry: Entry, target: Target, posting: Posting,
+                stored: StoredDocument) -> RemoteDocument | None:
+        """AutoCount's document when the write in doubt was carried out, None when it was not.
+
+        A change of a document AutoCount holds shows on that document: an update carries the
+        new version's key, a void leaves it cancelled (and still carrying the key of the version
+        that was synced, since a void sends no body). What is posted is found by its key.
+        """
+        number = stored.autocount_doc_no
+        if entry.action in ("update", "void") and number is not None:
+            held = target.find(posting.doc_type, number)
+            if held is None:
+                return None
+            done = held.cancelled if entry.action == "void" else held.acgate_key == entry.key
+            return held if done else None
+        return target.find_by_key(posting.doc_type, entry.key, posting.party_code, posting.date,
+                                  posting.doc_no if entry.action == "post" else None)
 
     def _act(self, entry: Entry, target: Target, posting: Posting, stored: StoredDocument,
              report: DispatchReport) -> Accepted:
