@@ -4,14 +4,19 @@ missing, is held for accounts."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from acgate.autocount.errors import RateLimited
 from acgate.autocount.memory import MemoryTarget
+from acgate.autocount.target import RemoteDocument
 from acgate.bootstrap import App
 from acgate.domain.codes import Outcome
 from acgate.domain.documents import DocType
@@ -102,6 +107,53 @@ def test_an_untouched_document_matches_and_leaves_no_trace(
     assert (report.accepted, report.edited, report.missing) == ([], [], [])
     assert outcome(app, "SO-1") is Outcome.SYNCED
     assert events(app, "SO-1") == before
+
+
+class SpentBudget(MemoryTarget):
+    """A book whose call budget is spent until someone waits out its minute: a read with nobody
+    to wait is refused (429), as AutoCount's rate limit does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spent = False
+        self.waiting: Callable[[float], None] | None = None
+
+    @contextlib.contextmanager
+    def _paced(self, wait: Callable[[float], None] | None) -> Iterator[None]:
+        self.waiting = wait
+        try:
+            yield
+        finally:
+            self.waiting = None
+
+    def pacing(self, wait: Callable[[float], None] | None) -> AbstractContextManager[None]:
+        return self._paced(wait)
+
+    def list_documents(self, doc_type: DocType, date_from: dt.date,
+                       date_to: dt.date) -> Iterator[RemoteDocument]:
+        if self.spent:
+            if self.waiting is None:
+                raise RateLimited("Too many requests.", 60.0)
+            self.waiting(60.0)
+            self.spent = False
+        return super().list_documents(doc_type, date_from, date_to)
+
+
+def test_a_spent_call_budget_is_waited_out_not_the_end_of_the_comparison(
+        app: App, files: Files, clock: Clock) -> None:
+    book = SpentBudget()
+    dispatcher = Dispatcher(app.store, app.directory, lambda company: book, clock)
+    reconciler = Reconciler(app.store, app.directory, lambda company: book, clock)
+    for doc_id in ("SO-1", "SO-2", "SO-3"):
+        synced_order(app, files, dispatcher, book, doc_id)
+    book.spent = True
+
+    with pytest.raises(RateLimited):  # nobody to wait: the run says so
+        reconciler.run(COMPANY, *NOVEMBER)
+    waited: list[float] = []
+    report = reconciler.run(COMPANY, *NOVEMBER, wait=waited.append)
+
+    assert (report.checked, report.matching, waited) == (3, 3, [60.0])
 
 
 def test_only_documents_dated_in_the_range_are_compared(

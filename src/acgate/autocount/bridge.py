@@ -21,7 +21,7 @@ from acgate.autocount.http import HttpSettings, HttpTarget, Page, answer_json
 from acgate.autocount.masters import item_record, party_record, tax_code
 from acgate.autocount.payloads import BRIDGE_TYPES, TRANSFER_CODES, bridge_body
 from acgate.autocount.ratelimit import RateBudget
-from acgate.autocount.target import Accepted, RemoteDocument, Wait
+from acgate.autocount.target import Accepted, RemoteDocument
 from acgate.domain.documents import DocType
 from acgate.domain.masterdata import MasterData
 from acgate.domain.posting import Posting
@@ -100,7 +100,7 @@ class BridgeClient(HttpTarget):
         return self._documents(
             doc_type, self._read("GET", f"{self._type_name(doc_type)}/list", params=params))
 
-    def master_data(self, wait: Wait | None = None) -> MasterData:
+    def master_data(self) -> MasterData:
         def table(name: str, read: Callable[[Fields], R],
                   identity: Callable[[R], Hashable]) -> list[R]:
             return self._table(f"api/{name}/list", {}, read, identity)

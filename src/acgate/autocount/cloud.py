@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from acgate.autocount.errors import InDoubt, RateLimited, TargetError
+from acgate.autocount.errors import InDoubt, TargetError
 from acgate.autocount.fields import Fields
 from acgate.autocount.http import (
     HttpSettings,
@@ -25,15 +25,12 @@ from acgate.autocount.http import (
 from acgate.autocount.masters import item_code, item_record, party_record
 from acgate.autocount.payloads import cloud_body
 from acgate.autocount.ratelimit import RateBudget
-from acgate.autocount.target import Accepted, RemoteDocument, Wait
+from acgate.autocount.target import Accepted, RemoteDocument
 from acgate.domain.documents import DocType, party_kind
 from acgate.domain.masterdata import MasterData
 from acgate.domain.posting import Posting
 
 CLOUD_URL = "https://accounting-api.autocountcloud.com"
-# Waits on a spent call budget before one product's page is given up on.
-_PRODUCT_TRIES = 5
-
 RESOURCES: dict[DocType, str] = {
     DocType.SALES_INVOICE: "invoice",
     DocType.CREDIT_NOTE: "credit-note",
@@ -134,13 +131,14 @@ class CloudClient(HttpTarget):
             "POST", f"{RESOURCES[doc_type]}/listing",
             body={"page": page, "filter": listing_filter}))
 
-    def master_data(self, wait: Wait | None = None) -> MasterData:
+    def master_data(self) -> MasterData:
         """Debtors, creditors, products, locations, agents and departments.
 
         The Cloud API lists no tax codes, projects or credit terms: those stay empty, which the
         pre-checks read as "not known" rather than "none exist". A product listed without its
         multi-packs (a listing's summary row) is read from its own page, which has them: with its
-        base unit alone every carton line would be held as an unknown UOM.
+        base unit alone every carton line would be held as an unknown UOM. That is one call per
+        product: a caller that can wait pulls inside `pacing`.
         """
         def table(resource: str, read: Callable[[Fields], R],
                   identity: Callable[[R], Hashable]) -> list[R]:
@@ -150,7 +148,7 @@ class CloudClient(HttpTarget):
             return self._codes(f"{resource}/listing", {"activeOnly": "true"}, name)
 
         listed = table("product", lambda row: row, item_code)
-        items = [item_record(row if row.has("productMultiPacks") else self._product(row, wait))
+        items = [item_record(row if row.has("productMultiPacks") else self._product(row))
                  for row in listed]
         return MasterData(
             debtors={p.code: p for p in table("debtor", party_record, lambda p: p.code)},
@@ -161,19 +159,9 @@ class CloudClient(HttpTarget):
             departments=codes("department", "deptNo"),
         )
 
-    def _product(self, summary: Fields, wait: Wait | None) -> Fields:
-        """A product's own page (with its multi-packs), paced by the call budget when the caller
-        can wait; the summary itself when the product went between the listing and now."""
-        code = item_code(summary)
-        for _ in range(_PRODUCT_TRIES):
-            if wait is not None and (pause := self.budget.wait_seconds()):
-                wait(pause)
-            try:
-                answer = self._read("GET", "product", params={"code": code}, missing_ok=True)
-            except RateLimited:
-                if wait is None:
-                    raise
-                continue  # the budget now knows its reset: the next turn waits for it
-            return summary if answer is None else Fields(answer)
-        raise RateLimited(f"AutoCount's call budget ran out {_PRODUCT_TRIES} times reading "
-                          f"product {code}; pull the master data again later", None)
+    def _product(self, summary: Fields) -> Fields:
+        """A product's own page (with its multi-packs); the summary itself when the product
+        went between the listing and now."""
+        answer = self._read("GET", "product", params={"code": item_code(summary)},
+                            missing_ok=True)
+        return summary if answer is None else Fields(answer)

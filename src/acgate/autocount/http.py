@@ -8,6 +8,7 @@ been carried out (a write then is in doubt and is never resent blindly).
 from __future__ import annotations
 
 import abc
+import contextlib
 import datetime as dt
 import html
 import json
@@ -33,7 +34,7 @@ from acgate.autocount.fields import Fields, remote_document
 from acgate.autocount.masters import code_of
 from acgate.autocount.payloads import json_bytes, remark_field
 from acgate.autocount.ratelimit import RateBudget, RateLimit, parse_rate_limit, retry_after
-from acgate.autocount.target import RemoteDocument
+from acgate.autocount.target import RemoteDocument, Wait
 from acgate.domain.documents import DocType
 from acgate.domain.posting import Posting
 
@@ -44,6 +45,8 @@ MESSAGE_KEYS = ("message", "Message", "error", "errorMessage", "detail")
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 T = TypeVar("T")
+# How often a paced read meets a 429 before it gives up (see `HttpTarget._read`).
+READ_TRIES = 5
 Page = tuple[list[RemoteDocument], int | None]
 """One listing page: its documents and the total count the page reported (None: not told)."""
 
@@ -177,6 +180,7 @@ class HttpTarget(abc.ABC):
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         self.settings = settings
         self.budget = budget or RateBudget()
+        self._wait: Wait | None = None
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._rate_limit: RateLimit | None = None
         self._client = httpx.Client(
@@ -290,12 +294,32 @@ class HttpTarget(abc.ABC):
         if reason is not None:
             raise Unsupported(reason, posting.doc_type)
 
+    @contextlib.contextmanager
+    def pacing(self, wait: Wait | None) -> Iterator[None]:
+        previous, self._wait = self._wait, wait
+        try:
+            yield
+        finally:
+            self._wait = previous
+
     def _read(self, method: str, url: str, *, params: Mapping[str, str | int] | None = None,
               body: Any = None, missing_ok: bool = False) -> Any:
-        """The JSON answer of a call without effect; None for a 404 when `missing_ok`."""
-        response = self._call(method, url, write=False, params=params, body=body,
-                              missing_ok=missing_ok)
-        return None if response is None else answer_json(response, write=False)
+        """The JSON answer of a call without effect; None for a 404 when `missing_ok`. Inside
+        `pacing`, a spent call budget is waited out first and a 429 tried again after its reset
+        (a few times: a key shared with another program may keep it spent)."""
+        tries = 1
+        while True:
+            if self._wait is not None and (pause := self.budget.wait_seconds()):
+                self._wait(pause)
+            try:
+                response = self._call(method, url, write=False, params=params, body=body,
+                                      missing_ok=missing_ok)
+            except RateLimited:
+                if self._wait is None or tries == READ_TRIES:
+                    raise
+                tries += 1
+                continue  # the budget now knows the reset: the next turn waits for it
+            return None if response is None else answer_json(response, write=False)
 
     def _write(self, method: str, url: str, *, params: Mapping[str, str] | None = None,
                body: Any = None, doc_no: str | None = None) -> httpx.Response:

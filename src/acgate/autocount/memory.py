@@ -4,10 +4,12 @@ target but not HTTP; the sandbox server is the full twin."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 from acgate.autocount.errors import Duplicate, Rejected
 from acgate.autocount.ratelimit import RateLimit
@@ -97,8 +99,11 @@ class MemoryTarget:
             if kind is doc_type and date_from <= document.date <= date_to:
                 yield document
 
-    def master_data(self, wait: Wait | None = None) -> MasterData:
+    def master_data(self) -> MasterData:
         return self.master
+
+    def pacing(self, wait: Wait | None) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()  # no call budget to wait for
 
 
 def _remote(posting: Posting, doc_no: str, doc_key: int) -> RemoteDocument:

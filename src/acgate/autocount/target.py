@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -133,7 +134,13 @@ class Target(Protocol):
         """Each document dated in the range once, whatever order the pages come in."""
         ...
 
-    def master_data(self, wait: Wait | None = None) -> MasterData:
-        """AutoCount's master data. A target never sleeps; given `wait`, a long read (one call per
-        product on the Cloud API) asks it to pause for the call budget instead of failing."""
+    def master_data(self) -> MasterData:
+        """AutoCount's master data."""
+        ...
+
+    def pacing(self, wait: Wait | None) -> AbstractContextManager[None]:
+        """Reads made inside pause for AutoCount's call budget through `wait` (and try again
+        after a 429) instead of failing: for a long run of reads whose caller can wait, such as
+        a master data pull (one call per product on the Cloud API) or a reconciliation (one per
+        document). A target never sleeps by itself."""
         ...

@@ -9,11 +9,13 @@ could not hold them exactly.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -128,8 +130,11 @@ class XlsxTarget:
                        date_to: dt.date) -> Iterator[RemoteDocument]:
         return (d for d in self._read(doc_type) if date_from <= d.date <= date_to)
 
-    def master_data(self, wait: Wait | None = None) -> MasterData:
+    def master_data(self) -> MasterData:
         raise Unsupported("an import workbook holds no master data; load AutoCount's export")
+
+    def pacing(self, wait: Wait | None) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()  # no call budget to wait for
 
     def _read(self, doc_type: DocType) -> list[RemoteDocument]:
         if not self.path.exists() or doc_type not in BRIDGE_TYPES:

@@ -133,7 +133,8 @@ def reconcile(
     try:
         name = application.directory.company_of(company)
         report = Reconciler(application.store, application.directory, application.targets,
-                            application.clock).run(name, date_from.date(), date_to.date())
+                            application.clock).run(name, date_from.date(), date_to.date(),
+                                                   wait=_waiting_for_the_budget)
     except (UnknownCompany, TargetNotConfigured) as error:
         raise fail(str(error)) from None
     if as_json:

@@ -42,7 +42,8 @@ def pull_master(store: Store, directory: CompanyDirectory, company: str, target:
     `save_master`). The tables the target cannot list (the Cloud API's tax codes, projects and
     credit terms) keep what was loaded for them last: emptied, every line with a tax code would
     be held as unmapped."""
-    master = target.master_data(wait)
+    with target.pacing(wait):
+        master = target.master_data()
     kept = sorted(target.unlisted_master_tables)
     with store.transaction() as repo:
         stored = repo.master_data(company)

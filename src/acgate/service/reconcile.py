@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from acgate.autocount.target import RemoteDocument, Target
+from acgate.autocount.target import RemoteDocument, Target, Wait
 from acgate.domain.codes import Code, Outcome
 from acgate.domain.documents import DocType, party_kind
 from acgate.domain.findings import Finding, Suggestion
@@ -134,10 +134,13 @@ class Reconciler:
         self.actor = actor
 
     def run(self, company: str, date_from: dt.date, date_to: dt.date,
-            stop: Callable[[], bool] = lambda: False) -> ReconcileReport:
+            stop: Callable[[], bool] = lambda: False,
+            wait: Wait | None = None) -> ReconcileReport:
         """Compare every document synced in the range. `stop` is asked before each one: a
         worker told to stop (SIGTERM) leaves after the document in hand, not after thousands;
-        the next round compares them all again."""
+        the next round compares them all again. Given `wait`, reading AutoCount pauses for its
+        call budget (a document can take a call of its own) instead of failing part way, which
+        would leave the documents after the hundredth or so never compared."""
         report = ReconcileReport()
         target = self.targets(company)
         with self.store.transaction() as repo:
@@ -146,17 +149,20 @@ class Reconciler:
         by_type: dict[DocType, list[tuple[StoredDocument, dict[str, Any]]]] = {}
         for stored, posted in synced:
             by_type.setdefault(DocType(posted["doc_type"]), []).append((stored, posted))
-        for doc_type, documents in by_type.items():
-            if stop():
-                break
-            held = {d.doc_no: d for d in target.list_documents(doc_type, date_from, date_to)}
-            for stored, posted in documents:
+        with target.pacing(wait):
+            for doc_type, documents in by_type.items():
                 if stop():
-                    report.stopped = True
-                    return report
-                report.checked += 1
-                remote = held.get(posted["doc_no"]) or target.find(doc_type, posted["doc_no"])
-                self._compare(company, stored, posted, remote, master, report)
+                    break
+                held = {d.doc_no: d
+                        for d in target.list_documents(doc_type, date_from, date_to)}
+                for stored, posted in documents:
+                    if stop():
+                        report.stopped = True
+                        return report
+                    report.checked += 1
+                    remote = held.get(posted["doc_no"]) or target.find(doc_type,
+                                                                       posted["doc_no"])
+                    self._compare(company, stored, posted, remote, master, report)
         return report
 
     def _compare(self, company: str, stored: StoredDocument, posted: dict[str, Any],

@@ -88,11 +88,14 @@ class Worker:
             today = now.astimezone(schedule.reconciler.directory.rules[company].zone).date()
             try:
                 schedule.reconciler.run(company, today - dt.timedelta(days=schedule.days), today,
-                                        self._stop.is_set)
+                                        self._stop.is_set, self._pause)
             except TargetError:
                 continue  # AutoCount unreachable: the next round tries again
             self.totals.reconciliations += 1
         self._last_reconcile = now
+
+    def _pause(self, seconds: float) -> None:
+        self._stop.wait(seconds)  # told to stop, it returns at once and the read goes on
 
     def run(self, stop: threading.Event, once: bool = False) -> WorkerTotals:
         self._stop = stop  # reconciliation, the longest part of a round, asks it as it goes

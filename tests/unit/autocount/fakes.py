@@ -117,11 +117,19 @@ class FakeCloud:
         self.products: dict[str, dict[str, Any]] = {}
         self.headers: dict[str, str] = {}
         self.fail: Handler | None = None
+        # The call budget's clock, which moves only when a caller waits.
+        self.seconds = 0.0
+        self.waited: list[float] = []
 
     def client(self, **settings: Any) -> CloudClient:
         config = CloudSettings(book_id=BOOK, key_id="kid", api_key="secret", **settings)
         return CloudClient(config, transport=httpx.MockTransport(self.handle),
-                           budget=RateBudget(clock=lambda: 0.0), clock=lambda: NOW)
+                           budget=RateBudget(clock=lambda: self.seconds), clock=lambda: NOW)
+
+    def wait(self, seconds: float) -> None:
+        """A caller's pause: the seconds pass for the call budget."""
+        self.waited.append(seconds)
+        self.seconds += seconds
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)

@@ -17,7 +17,7 @@ from acgate.autocount.errors import (
     Unavailable,
     Unsupported,
 )
-from acgate.autocount.http import Timeouts, doc_no_from_location
+from acgate.autocount.http import READ_TRIES, Timeouts, doc_no_from_location
 from acgate.autocount.target import Accepted, RemoteLine
 from acgate.domain.documents import DocType
 from acgate.domain.posting import CLOUD_TYPES, PostingLine, Transfer
@@ -294,15 +294,48 @@ def test_a_spent_call_budget_while_reading_products_waits_when_the_caller_can(
         return cloud._route(request)
 
     cloud.fail = budget_spent_once
-    waited: list[float] = []
-
-    items = cloud.client().master_data(wait=waited.append).items
+    client = cloud.client()
+    with client.pacing(cloud.wait):
+        items = client.master_data().items
 
     assert [u.uom for u in items["P1"].uoms] == ["PCS", "CTN"]
-    assert waited == [7.0]
+    assert cloud.waited == [7.0]
     cloud.fail = lambda request: answer(429, {"message": "Too many requests."})
     with pytest.raises(RateLimited):
         cloud.client().master_data()  # nobody to wait: the pull says so instead
+
+
+@pytest.mark.parametrize("resource", ["product", "creditor", "department"])
+def test_every_listing_of_a_paced_pull_waits_for_the_call_budget(cloud: FakeCloud,
+                                                                 resource: str) -> None:
+    # 98 products' own pages spend the minute: the next listing, whichever it is, meets a 429.
+    _summaries(cloud, 3)
+    limited = iter([True])
+
+    def spent_at_the_listing(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith(f"/{resource}/listing") and next(limited, False):
+            return answer(429, {"message": "Too many requests."},
+                          headers={"x-rate-limit-reset": "31"})
+        return cloud._route(request)
+
+    cloud.fail = spent_at_the_listing
+    client = cloud.client()
+    with client.pacing(cloud.wait):
+        master = client.master_data()
+
+    assert sorted(master.items) == ["P0", "P1", "P2"]
+    assert cloud.waited == [31.0]
+
+
+def test_a_paced_read_gives_up_when_the_budget_stays_spent(cloud: FakeCloud) -> None:
+    cloud.fail = lambda request: answer(429, {"message": "Too many requests."},
+                                        headers={"Retry-After": "5"})
+    client = cloud.client()
+
+    with client.pacing(cloud.wait), pytest.raises(RateLimited):
+        client.find(DocType.SALES_INVOICE, "I-1")
+    assert cloud.waited == [5.0] * (READ_TRIES - 1)
+
 
 def test_wrong_credentials_pause_the_target(cloud: FakeCloud) -> None:
     client = CloudClient(CloudSettings(book_id=BOOK, key_id="kid", api_key="wrong"),
