@@ -92,7 +92,10 @@ def cloud_body(posting: Posting, remark: str, save_approve: bool) -> dict[str, A
         "creditTerm": posting.terms,
         "salesAgent": posting.agent,
         "salesLocation": posting.location,
-        **_numbers(currencyRate=posting.currency_rate),
+        # A home-currency document's rate is 1, and is sent: an update keeps what it is not
+        # sent (a row of `{}` keeps the row), so a version back in the home currency would keep
+        # the foreign rate of the one before.
+        "currencyRate": Decimal(1) if posting.currency_rate is None else posting.currency_rate,
         remark_field(remark): key_remark(posting.key),
     }
     if posting.doc_no is not None:

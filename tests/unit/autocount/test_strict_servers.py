@@ -80,6 +80,16 @@ class StrictCloud:
             found = self._find(request.url.params["docNo"])
             return httpx.Response(404) if found is None else httpx.Response(
                 200, content=json.dumps(found, default=str))
+        if path == "invoice" and request.method == "PUT":
+            found = self._find(request.url.params["docNo"])
+            if found is None:
+                return httpx.Response(404)
+            # What an update is not sent is kept: the master's fields and a row of `{}`.
+            body = json_body(request)
+            found["master"].update(body["master"])
+            found["details"] = [{**(found["details"][index] if index < len(found["details"])
+                                   else {}), **row} for index, row in enumerate(body["details"])]
+            return httpx.Response(204)
         if path == "invoice/listing":
             page = json_body(request)["page"]
             # A summary row, extra fields first, and no remark or date.
@@ -135,11 +145,18 @@ class StrictBridge:
         return httpx.Response(404)
 
 
-def test_a_strict_cloud_takes_an_invoice_without_a_currency_rate() -> None:
-    # A ringgit invoice has no rate: `"currencyRate": null` is refused by a decimal model.
+def test_a_strict_cloud_takes_an_invoice_in_the_home_currency_at_rate_1() -> None:
+    # A ringgit invoice gives no rate: `"currencyRate": null` is refused by a decimal model, and
+    # left out, an update would keep the rate of a foreign version before it.
     cloud = StrictCloud()
-    assert cloud.client().post(posting()) == Accepted("I-000001")
-    assert "currencyRate" not in json_body(cloud.requests[0])["master"]
+    client = cloud.client()
+    assert client.post(posting()) == Accepted("I-000001")
+    client.update(posting(currency="USD", currency_rate=Decimal("4.4")), "I-000001")
+    client.update(posting(), "I-000001")
+    assert [json_body(request)["master"]["currencyRate"] for request in cloud.requests] == [
+        1, Decimal("4.4"), 1]
+    found = client.find(DocType.SALES_INVOICE, "I-000001")
+    assert found is not None and found.currency_rate == 1
 
 
 def test_a_strict_bridge_takes_a_delivery_without_prices() -> None:
