@@ -14,7 +14,7 @@ from acgate.bootstrap import App
 from acgate.service.ingest import IngestReport
 from acgate.sources.readers import read_documents
 
-from .support import Files, ingest, line, order, stored
+from .support import COMPANY, Files, ingest, line, order, stored
 
 HEADER = ["source", "type", "id", "version", "status", "date", "party.code", "lines.line",
           "lines.item", "lines.uom", "lines.qty", "lines.unit_price"]
@@ -158,3 +158,10 @@ def test_a_cell_holding_a_formula_error_refuses_its_document_not_empties_the_fie
     assert problem.origin == "orders.xlsx sheet documents row 2"
     assert "M2 holds the formula error #N/A" in str(problem)
     assert "N2 holds the formula error #REF!" in str(problem)
+
+
+def test_a_company_named_with_spaces_around_it_is_that_company(app: App, files: Files) -> None:
+    report = ingest(app, files, order(company=f"  {COMPANY} "), order("SO-2", company=""))
+
+    assert (report.new_versions, report.refused) == (2, 0)
+    assert stored(app, "shop/sales_order/SO-1").company == COMPANY

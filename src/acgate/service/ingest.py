@@ -297,7 +297,9 @@ class _Batch:
             return
         declared = record.payload.get("company")
         try:
-            company = self.directory.company_of(declared if isinstance(declared, str) else None)
+            # Read as validation reads the field: spaces around it dropped, empty is absent.
+            company = self.directory.company_of(
+                declared.strip() or None if isinstance(declared, str) else None)
         except UnknownCompany as error:
             self._refuse(record, identity, "unknown_company",
                          [FieldProblem("company", str(error), "configure the company")])
