@@ -415,9 +415,9 @@ class _Batch:
             "source_updated_at": key.updated_at, "raw": received_text(record),
             "origin": record.origin, "received_at": self.now, "status": status,
             "state": "current" if doc is not None else "invalid",
-            "approved": bool(doc is not None and approved_as_is(doc)), "problems": [
-                p.as_dict() for p in problems
-            ] or None, "released": {},
+            "approved": bool(doc is not None and approved_as_is(doc)),
+            # Nothing released yet: no `released` (read as none), one JSON value less to write.
+            "problems": [p.as_dict() for p in problems] or None,
         }
         self.report.new_versions += 1
         self.pending.add(identity)
@@ -441,8 +441,7 @@ class _Batch:
             "source_updated_at": key.updated_at, "raw": received_text(record),
             "origin": record.origin, "received_at": self.now, "status": status, "state": "stale",
             "approved": False,
-            "problems": [p.as_dict()
-                         for p in problems] or None, "released": {},
+            "problems": [p.as_dict() for p in problems] or None,
             "outcome": None, "assessment": None,
         }
         self._event(stored.id, "stale", f"{key.describe()} is older than the stored "
