@@ -416,8 +416,8 @@ class _Batch:
             "origin": record.origin, "received_at": self.now, "status": status,
             "state": "current" if doc is not None else "invalid",
             "approved": bool(doc is not None and approved_as_is(doc)),
-            # Nothing released yet: no `released` (read as none), one JSON value less to write.
             "problems": [p.as_dict() for p in problems] or None,
+            # No `released`: nothing is released on a version yet, and none reads as empty.
         }
         self.report.new_versions += 1
         self.pending.add(identity)
