@@ -161,6 +161,27 @@ def test_queue_older_than_beyond_the_calendar_is_a_clear_error(cli: Cli) -> None
     refused(cli("queue", "--older-than", "99999999d"), "--older-than", "99999999d")
 
 
+def test_a_duration_longer_than_acgate_can_count_is_a_clear_error(cli: Cli,
+                                                                   tmp_path: Path) -> None:
+    refused(cli("queue", "--older-than", "99999999999d"), "--older-than",
+            "longer than acgate can count")
+    rules = tmp_path / "acme.yaml"
+    rules.write_text("company: acme\nmax_wait: 99999999999d\n")
+    refused(cli("rules", "check", str(rules), workspace=False), "line 2", "max_wait",
+            "longer than acgate can count")
+
+
+def test_a_blank_name_is_nobody_so_the_trace_names_who_is_signed_in(
+        cli: Cli, app: App, files: Files) -> None:
+    ingest(app, files, order("SO-1", lines=[line(item="WID-100", uom="ctn", qty="1",
+                                                 unit_price="140.00", uom_rate="10")]))
+
+    released = cli("release", "SO-1", "-r", "rate agreed by phone", "--as", "   ")
+
+    assert released.exit_code == 0, released.output
+    assert events(app, "SO-1")[-1]["actor"] == "tester"
+
+
 def test_queue_refuses_a_negative_limit(cli: Cli) -> None:
     result = cli("queue", "--limit", "-1")
 

@@ -55,12 +55,10 @@ def _age(text: str | None) -> dt.timedelta | None:
     if text is None:
         return None
     try:
-        age: dt.timedelta | None = _duration(text)
+        age = _duration(text)
     except ValueError as error:
         raise _bad_age(str(error)) from None
-    except OverflowError:
-        age = None
-    if age is None or age > MAX_AGE:
+    if age > MAX_AGE:
         raise _bad_age(f"{text.strip()} is more than {MAX_AGE.days} days")
     return age
 

@@ -59,7 +59,12 @@ AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output.")
 
 
 def actor_name(given: str | None) -> str:
-    return given or os.environ.get("ACGATE_USER") or getpass.getuser()
+    """Who acts: `--as`, else ACGATE_USER, else the login. A blank one names nobody, and the
+    trace must say who released or rejected a record."""
+    for name in (given, os.environ.get("ACGATE_USER"), getpass.getuser()):
+        if name and name.strip():
+            return name.strip()
+    raise fail("name who acts with --as or ACGATE_USER: this login has no name")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

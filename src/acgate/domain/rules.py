@@ -89,7 +89,11 @@ def _duration(value: Any) -> dt.timedelta:
     match = _DURATION.match(str(value))
     if not match:
         raise ValueError(f"expected a duration such as 30s, 30m, 72h, 3d or 2w, got {value!r}")
-    return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
+    try:
+        return dt.timedelta(**{_UNITS[match[2]]: int(match[1])})
+    except OverflowError:
+        raise ValueError(f"{value!r} is longer than acgate can count: at most "
+                         f"{dt.timedelta.max.days} days") from None
 
 
 def duration_text(value: dt.timedelta) -> str:
