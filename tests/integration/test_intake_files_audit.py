@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 
 from acgate.bootstrap import App
 from acgate.service.ingest import IngestReport
@@ -165,3 +166,14 @@ def test_a_company_named_with_spaces_around_it_is_that_company(app: App, files: 
 
     assert (report.new_versions, report.refused) == (2, 0)
     assert stored(app, "shop/sales_order/SO-1").company == COMPANY
+
+
+@pytest.mark.parametrize("doc_id", ["A\x00B", "\ud83d\ude00 \x1f end"])
+def test_an_id_with_any_character_json_allows_is_found_again(app: App, files: Files,
+                                                             doc_id: str) -> None:
+    # Found again, a delivery is a redelivery; not found, it was stored a second time (refused
+    # by the database, the whole batch lost).
+    first = ingest(app, files, order(doc_id), name="a.jsonl")
+    again = ingest(app, files, order(doc_id), order("SO-2"), name="b.jsonl")
+
+    assert (first.new_versions, again.redeliveries, again.new_versions) == (1, 1, 1)

@@ -611,6 +611,7 @@ def rules_as_dict(rules: CompanyRules) -> dict[str, Any]:
             table.value: {
                 "entries": len(rules.mappings.table(table)),
                 "identity": table in rules.mappings.identity,
+                "codes": dict(sorted(rules.mappings.table(table).items())),
             }
             for table in Table
         },
@@ -670,6 +671,10 @@ def explain_rules(rules: CompanyRules) -> str:
             for t in Table
         ],
     )
+    entries = [[t.value, source, target] for t in Table
+               for source, target in sorted(mappings.table(t).items())]
+    if entries:
+        out += ["", *_table(["table", "source code", "AutoCount code"], entries)]
     out += ["", "Finding codes (* = set by this company's rules)"]
     rows = [_code_cells(row) for row in _code_rows(rules)]
     out += _table(["code", "gap", "outcome", "owner", "default"], rows)

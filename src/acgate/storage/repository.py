@@ -172,6 +172,17 @@ def _each(name: str) -> Any:
     return select(func.json_each(bindparam(name)).table_valued("value").c.value)
 
 
+def _json_array(values: list[str]) -> str | None:
+    """The values as a JSON array that `json_each` reads back exactly; None when it would not:
+    SQLite's JSON text ends at a NUL (an id may hold one), and half a character is no JSON."""
+    if any("\x00" in value for value in values):
+        return None
+    try:
+        return orjson.dumps(values).decode()
+    except orjson.JSONEncodeError:
+        return None
+
+
 def _by_doc_ids(values: Any) -> Any:
     return _DOCUMENTS.where(documents.c.doc_id.in_(values))
 
@@ -244,12 +255,12 @@ class Repository:
         """The rows of a statement whose `values` parameter is a list of values (see `_each`)."""
         if not values:
             return
-        if self.connection.dialect.name == "sqlite":
-            yield from self.connection.execute(
-                statements["sqlite"], {**parameters, "values": orjson.dumps(sorted(values))
-                                       .decode()})
+        ordered = sorted(values)
+        if self.connection.dialect.name == "sqlite" and (array := _json_array(ordered)):
+            yield from self.connection.execute(statements["sqlite"],
+                                               {**parameters, "values": array})
             return
-        for chunk in _chunks(sorted(values)):
+        for chunk in _chunks(ordered):
             yield from self.connection.execute(statements[None], {**parameters, "values": chunk})
 
     def by_type_and_id(self, pairs: Iterable[tuple[str, str]]) -> list[StoredDocument]:

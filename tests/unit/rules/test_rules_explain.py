@@ -77,9 +77,23 @@ def test_the_dict_is_json_and_complete(tmp_path: Path) -> None:
     assert set(as_dict["types"]) == {t.value for t in DocType}
     assert set(as_dict["codes"]) == {c.value for c in Code}
     assert set(as_dict["mappings"]) == {t.value for t in Table}
-    assert as_dict["mappings"]["tax"] == {"entries": 4, "identity": False}
+    assert as_dict["mappings"]["tax"] == {"entries": 4, "identity": False, "codes": {
+        "SST10": "S-10", "SST5": "S-5", "SV6": "SV-6", "SV8": "SV-8"}}
     assert as_dict["codes"]["PARTIAL_DELIVERY"]["owner"] == "warehouse"
     assert as_dict["codes"]["PARTIAL_DELIVERY"]["overridden"] == ["owner"]
     assert as_dict["codes"]["CANCELLED_AFTER_SYNC"]["policy"] == "cancel_policy"
     assert as_dict["price_tolerance"] == "0.05"
     assert as_dict["dates"]["locked_periods"] == [{"from": "2026-01-01", "to": "2026-06-30"}]
+
+
+def test_every_mapping_entry_is_shown_not_only_how_many() -> None:
+    rules = CompanyRules.model_validate({"company": "acme", "mappings": {
+        "uom": {"carton": "CTN", "ctn24": "CTN"}, "customer": {"C-0042": "300-M001"}}})
+
+    text = explain_rules(rules)
+    mappings = rules_as_dict(rules)["mappings"]
+
+    rows = [line.split() for line in text.splitlines()]
+    assert ["uom", "ctn24", "CTN"] in rows and ["customer", "C-0042", "300-M001"] in rows
+    assert mappings["uom"]["codes"] == {"carton": "CTN", "ctn24": "CTN"}
+    assert mappings["tax"] == {"entries": 0, "identity": False, "codes": {}}
