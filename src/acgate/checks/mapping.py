@@ -308,9 +308,16 @@ def _check_item_document(run: Run, doc: ItemDocument) -> None:
     _record(run, "code", doc.code, target, rule)
     item = run.company.master.items[target]
     for index, stated in enumerate(doc.uoms):
-        uom_code, _ = resolve_uom(run, item, stated.uom)
+        uom_code, alias = resolve_uom(run, item, stated.uom)
         uom = item.uom(uom_code) if uom_code else None
-        if uom is not None and uom.rate != stated.rate:
+        if uom is None:
+            continue  # a UOM AutoCount's item does not have yet: nothing to disagree with
+        # One of the source's UOM against AutoCount's, as the trace shows a line's conversion.
+        run.result.mapping.append(UomConversion(
+            field=f"uoms[{index}].uom", item=item.code, source_uom=stated.uom, alias=alias,
+            autocount_uom=uom.uom, autocount_rate=uom.rate, source_rate=stated.rate,
+            qty=Decimal(1), base_qty=uom.rate, base_uom=item.base_uom))
+        if uom.rate != stated.rate:
             run.sink.add(
                 Code.UOM_RATE_MISMATCH,
                 f"the source says one {stated.uom} of {doc.code} holds "

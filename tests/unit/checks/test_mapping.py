@@ -210,6 +210,11 @@ def test_an_item_document_whose_uom_rates_disagree_with_autocount_is_held() -> N
     assert finding.expected == "12"
     assert [s.action for s in finding.suggestions] == ["fix_source"]  # its way out
     assert codes(check(item_doc(uoms=[{"uom": "carton", "rate": "12.0"}]))) == []
+    # The trace shows what the source stated against AutoCount's setup, as for a line.
+    carton = result.conversions[1]
+    assert (carton.field, carton.source_uom, carton.alias, carton.autocount_uom) == (
+        "uoms[1].uom", "carton", "CTN", "CTN")
+    assert (carton.autocount_rate, carton.source_rate, carton.base_uom) == (12, 10, "PCS")
 
 
 def test_a_new_item_document_has_nothing_in_autocount_to_disagree_with() -> None:
