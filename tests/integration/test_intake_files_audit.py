@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 
 from acgate.bootstrap import App
 from acgate.service.ingest import IngestReport
 from acgate.sources.readers import read_documents
 
-from .support import COMPANY, Files, ingest, line, order, stored
+from .support import COMPANY, Files, count_rows, ingest, line, order, stored
 
 HEADER = ["source", "type", "id", "version", "status", "date", "party.code", "lines.line",
           "lines.item", "lines.uom", "lines.qty", "lines.unit_price"]
@@ -168,12 +167,23 @@ def test_a_company_named_with_spaces_around_it_is_that_company(app: App, files: 
     assert stored(app, "shop/sales_order/SO-1").company == COMPANY
 
 
-@pytest.mark.parametrize("doc_id", ["A\x00B", "\ud83d\ude00 \x1f end"])
-def test_an_id_with_any_character_json_allows_is_found_again(app: App, files: Files,
-                                                             doc_id: str) -> None:
+def test_an_id_with_any_character_a_database_keeps_is_found_again(app: App,
+                                                                  files: Files) -> None:
     # Found again, a delivery is a redelivery; not found, it was stored a second time (refused
     # by the database, the whole batch lost).
-    first = ingest(app, files, order(doc_id), name="a.jsonl")
-    again = ingest(app, files, order(doc_id), order("SO-2"), name="b.jsonl")
+    odd = "\ud83d\ude00 \x1f end"
+    first = ingest(app, files, order(odd), name="a.jsonl")
+    again = ingest(app, files, order(odd), order("SO-2"), name="b.jsonl")
 
     assert (first.new_versions, again.redeliveries, again.new_versions) == (1, 1, 1)
+
+
+def test_a_nul_character_is_refused_with_its_reason_on_every_database(app: App,
+                                                                      files: Files) -> None:
+    # PostgreSQL keeps no NUL in text, and SQLite's JSON ends at one: refused whole, kept as
+    # sent, the batch's other documents taken.
+    report = ingest(app, files, order("A\x00B"), order("SO-2"), name="a.jsonl")
+
+    assert (report.refused, report.new_versions) == (1, 1)
+    assert "NUL" in str(report.problems[0]) and report.problems[0].origin == "a.jsonl line 1"
+    assert count_rows(app, "intake_errors") == 1

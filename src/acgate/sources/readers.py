@@ -76,7 +76,7 @@ def _read_json(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         yield RawRecord(name, None, f"not readable as JSON: {_reason(error)}", _as_sent(data))
         return
-    suspect = _may_hold_half_characters(text)
+    suspect = _may_hold_unstorable(text)
     if not isinstance(value, list):
         yield _record(name, value, suspect, text)
         return
@@ -150,7 +150,7 @@ def _json_object(text: str) -> tuple[dict[str, Any] | None, str | None]:
         value = _loads_plain(text)
     except (ValueError, RecursionError) as error:
         return None, f"not readable as JSON: {_reason(error)}"
-    return _object(value, _may_hold_half_characters(text))
+    return _object(value, _may_hold_unstorable(text))
 
 
 def _read_csv(stream: BinaryIO, name: str) -> Iterator[RawRecord]:
@@ -184,7 +184,7 @@ def _record(origin: str, value: Any, suspect: bool, sent: str | None = None) -> 
 
 def _object(value: Any, suspect: bool) -> tuple[dict[str, Any] | None, str | None]:
     """(payload, None) for a JSON object, else (None, what was sent instead). `suspect`: the
-    text has an escape that may have left half a character in the value."""
+    text has an escape that may have left in the value half a character or a NUL."""
     if not isinstance(value, dict):
         return None, f"expected a JSON object, got {_json_kind(value)}"
     if suspect:
@@ -194,18 +194,30 @@ def _object(value: Any, suspect: bool) -> tuple[dict[str, Any] | None, str | Non
             return None, (
                 f"not readable as JSON: {error.object[error.start]!r} is half of a character "
                 "(a UTF-16 surrogate escape without its pair); send the whole character")
+        if _holds_nul(value):
+            return None, ("a text in it holds the NUL character (\\u0000), which the holding "
+                          "area cannot keep (PostgreSQL refuses it); remove it")
     return value, None
 
 
-# Python's parser keeps "\ud800" without its pair as half a character, which no database can
-# store; only an escape of this form makes one (orjson refuses them, UTF-8 cannot hold them).
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
 
 
-def _may_hold_half_characters(text: str) -> bool:
+# Python's parser keeps "\ud800" without its pair as half a character, and "\u0000" as a NUL,
+# neither of which every database can store; only an escape of these forms makes one (orjson
+# refuses half characters, UTF-8 cannot hold them, JSON text holds no bare NUL).
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def _may_hold_unstorable(text: str) -> bool:
     # A backslash first: a one-character search costs next to nothing (a two-character one
     # costs as much as the pattern), and most lines have no escape at all.
-    return "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
+    return "\\" in text and _UNSTORABLE_ESCAPE.search(text) is not None
 
 
 def _json_kind(value: Any) -> str:
