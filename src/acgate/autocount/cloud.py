@@ -31,6 +31,7 @@ from acgate.domain.masterdata import MasterData
 from acgate.domain.posting import Posting
 
 CLOUD_URL = "https://accounting-api.autocountcloud.com"
+
 RESOURCES: dict[DocType, str] = {
     DocType.SALES_INVOICE: "invoice",
     DocType.CREDIT_NOTE: "credit-note",

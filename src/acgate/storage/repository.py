@@ -159,15 +159,16 @@ def _scalar_default(column: Column[Any]) -> Any:
     return default.arg if isinstance(default, ScalarElementColumnDefault) else None
 
 
-# Intake asks these twice for every batch (planning, then under the lock), with hundreds of
-# values each: built once, with the values as an expanding parameter, SQLAlchemy need not coerce
-# each value into the statement again. The SQL sent is the same as `in_(values)` makes.
 _DOCUMENTS = select(*_DOC_COLUMNS).select_from(
     documents.outerjoin(versions, versions.c.id == documents.c.current_version_id)
 )
-# On SQLite the values go as one JSON array read by `json_each`: SQLAlchemy renders an expanding
-# parameter's hundreds of placeholders into the statement on every call, which cost intake more
-# than SQLite's own search. PostgreSQL takes the expanding IN, a chunk at a time.
+
+
+# Intake asks two reads for every batch twice (planning, then under the lock), with hundreds of
+# values each, so both are built once. On SQLite the values go as one JSON array read by
+# `json_each`: SQLAlchemy renders an expanding parameter's hundreds of placeholders into the
+# statement on every call, which cost intake more than SQLite's own search. PostgreSQL takes the
+# expanding IN, a chunk at a time.
 def _each(name: str) -> Any:
     return select(func.json_each(bindparam(name)).table_valued("value").c.value)
 
